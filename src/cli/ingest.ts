@@ -1,0 +1,52 @@
+import type { Argv } from 'yargs';
+import { ingest, type IngestProgress } from '../index.js';
+import { EXIT_CODES } from './exit-codes.js';
+import { err, humanBytes, safeText } from './terminal.js';
+
+export function ingestCommand(y: Argv): Argv {
+  return y.command(
+    'ingest <paths..>',
+    'read log files and directories (recursively, rotated and compressed) into the case database',
+    (c) =>
+      c
+        .positional('paths', { type: 'string', array: true, demandOption: true, describe: 'files or directories (e.g. a copy of /var/log)' })
+        .option('tz', { type: 'string', describe: "the host's IANA time zone, for timestamps that carry none (e.g. America/New_York)" })
+        .option('boot-time', { type: 'string', describe: 'boot instant (ISO 8601 with offset, or epoch seconds) for uptime-only kernel lines' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
+    async (argv) => {
+      const showBar = !argv.quiet && process.stderr.isTTY;
+      const started = Date.now();
+      let lastDraw = 0;
+      const draw = (p: IngestProgress) => {
+        const now = Date.now();
+        if (now - lastDraw < 100 && p.filesDone < p.filesTotal) return;
+        lastDraw = now;
+        const secs = Math.max(0.001, (now - started) / 1000);
+        const pct = p.bytesTotal ? Math.floor((p.bytesDone / p.bytesTotal) * 100) : 100;
+        const width = 24;
+        const fill = Math.round((pct / 100) * width);
+        const name = p.current ? safeText(p.current.split('/').pop() ?? '') : '';
+        process.stderr.write(
+          `\r\x1b[K[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${p.filesDone}/${p.filesTotal} files ${humanBytes(p.bytesDone)}/${humanBytes(p.bytesTotal)} ${Math.round(p.unitsDone / secs)} lines/s ${name}`,
+        );
+      };
+      const result = await ingest(argv.paths as string[], {
+        db: argv.db as string,
+        tz: (argv.tz as string | undefined) ?? null,
+        bootTime: (argv['boot-time'] as string | undefined) ?? null,
+        onProgress: showBar ? draw : undefined,
+      });
+      if (showBar) process.stderr.write('\r\x1b[K');
+      if (!argv.quiet) {
+        const problems = result.sources.filter((s) => s.status === 'damaged' || s.status === 'unreadable');
+        for (const s of problems) err(`warning: ${safeText(s.path)}: ${s.status} (${s.warnings} warnings; see 'procforensics sources')`);
+        err(
+          `ingested ${result.files} files: ${result.newEvents} new events, ${result.units} units, ${result.skipped} skipped, ` +
+            `${result.warnings} warnings, ${result.unchanged} unchanged, ${result.unknown} unknown format, ${result.damaged} damaged ` +
+            `in ${(result.elapsed_ms / 1000).toFixed(1)} s → ${safeText(argv.db as string)}`,
+        );
+      }
+      if (result.damaged > 0 || result.sources.some((s) => s.status === 'unreadable')) process.exitCode = EXIT_CODES.damagedInput;
+    },
+  );
+}

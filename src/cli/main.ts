@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// The only place that touches argv, stdout and exit codes. One top-level catch turns every error
+// into a one-line message and an exit code; no stack trace reaches the user.
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { CaseDbError, UsageError, VERSION } from '../index.js';
+import { CliError, EXIT_CODES } from './exit-codes.js';
+import { ingestCommand } from './ingest.js';
+import { sourcesCommand } from './sources.js';
+import { err, safeText } from './terminal.js';
+
+async function main(argv: string[]): Promise<void> {
+  let y: Argv = yargs(argv)
+    .scriptName('procforensics')
+    .usage('$0 <command> [options]\n\nExplain why a process disappeared, from a copy of /var/log.')
+    .option('db', { type: 'string', default: 'procforensics.db', describe: 'case database file', global: true })
+    .strict()
+    .demandCommand(1, 'name a command: ingest, sources, incidents, report')
+    .version(VERSION)
+    .help()
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((msg, e) => {
+      if (e) throw e;
+      throw new CliError(msg, EXIT_CODES.usage);
+    });
+  y = ingestCommand(y) as Argv;
+  y = sourcesCommand(y);
+  await y.parseAsync();
+}
+
+main(hideBin(process.argv)).catch((e: unknown) => {
+  if (e instanceof CliError) {
+    err(`procforensics: ${safeText(e.message)}`);
+    if (e.exitCode === EXIT_CODES.usage) err(`Run 'procforensics --help' for usage.`);
+    process.exitCode = e.exitCode;
+  } else if (e instanceof UsageError) {
+    err(`procforensics: ${safeText(e.message)}`);
+    process.exitCode = EXIT_CODES.usage;
+  } else if (e instanceof CaseDbError) {
+    err(`procforensics: ${safeText(e.message)}`);
+    process.exitCode = EXIT_CODES.failure;
+  } else {
+    const m = e instanceof Error ? e.message : String(e);
+    err(`procforensics: internal error: ${safeText(m)}`);
+    if (process.env.PROCFORENSICS_DEBUG && e instanceof Error) err(safeText(e.stack ?? ''));
+    process.exitCode = EXIT_CODES.failure;
+  }
+});

@@ -1,0 +1,36 @@
+import type { Argv } from 'yargs';
+import { listSources, listWarnings, openCaseDb } from '../index.js';
+import { out, safeText } from './terminal.js';
+
+export function sourcesCommand(y: Argv): Argv {
+  return y.command(
+    'sources',
+    'list every input file: format, compression, sha256, units, stored, skipped, warnings, status',
+    (c) =>
+      c
+        .option('json', { type: 'boolean', default: false, describe: 'print a JSON array' })
+        .option('warnings', { type: 'boolean', default: false, describe: 'also list the warnings (file, line, offset, message)' }),
+    (argv) => {
+      const db = openCaseDb(argv.db as string, { readonly: true });
+      try {
+        const rows = listSources(db);
+        if (argv.json) {
+          out(JSON.stringify(rows, null, 2));
+          return;
+        }
+        out(['status', 'format', 'compression', 'units', 'stored', 'skipped', 'warnings', 'path'].join('\t'));
+        for (const r of rows) {
+          out([r.status, r.format, r.compression, r.units, r.stored, r.skipped, r.warnings, safeText(r.path)].join('\t'));
+        }
+        if (argv.warnings) {
+          out('');
+          for (const w of listWarnings(db)) {
+            out(`${safeText(w.path)}:${w.src_line ?? '-'} (offset ${w.src_offset ?? '-'}): ${safeText(w.message)}`);
+          }
+        }
+      } finally {
+        db.close();
+      }
+    },
+  );
+}

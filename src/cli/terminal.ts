@@ -1,0 +1,32 @@
+// Everything printed to a terminal passes through here: a log line can hold escape sequences
+// (ESC [ 2J, OSC 52 clipboard writes) and must never reach the terminal as control codes.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+export function safeText(s: string | null | undefined): string {
+  if (s === null || s === undefined) return '';
+  return s.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+export function out(line: string): void {
+  process.stdout.write(line + '\n');
+}
+
+export function err(line: string): void {
+  process.stderr.write(line + '\n');
+}
+
+export function humanBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}

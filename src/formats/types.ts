@@ -1,0 +1,170 @@
+// The contract between the sources layer, the format modules and the store.
+//
+// A format module turns units (lines of a text file, fixed-size records of a binary one) into
+// rows. It never touches SQLite: for every unit it calls exactly one of `out.event()` or
+// `out.skip()`, plus any number of `out.fact()` and `out.warn()`. The pipeline counts units,
+// checks that contract, adds provenance (source, unit number, byte offset) to every row, and
+// hands batches to the store.
+
+/** How a stored UTC time was obtained. Ordered from best to worst. */
+export type TimeQuality =
+  | 'exact' // the evidence carries the instant (epoch, or a date with a UTC offset)
+  | 'year_inferred' // date without a year, zone given by the user (--tz); year from the evidence
+  | 'local_assumed' // local wall time whose zone was assumed (inferred offset or UTC)
+  | 'uptime_anchored' // seconds since boot mapped through a boot anchor found in the evidence
+  | 'unknown';
+
+export const TIME_QUALITIES: readonly TimeQuality[] = [
+  'exact',
+  'year_inferred',
+  'local_assumed',
+  'uptime_anchored',
+  'unknown',
+];
+
+/** One line (text formats) or one record (binary formats) of a decompressed stream. */
+export interface Unit {
+  /** 1-based line or record number in the decompressed stream. */
+  index: number;
+  /** Byte offset of the unit's first byte in the decompressed stream. */
+  offset: number;
+  /** Raw bytes of the unit (a line without its newline; a whole record). */
+  bytes: Buffer;
+  /** For line units: the line decoded as UTF-8 (invalid sequences replaced), NULs kept. '' for records. */
+  text: string;
+  /** For line units: true when the line was longer than the cap and was cut. */
+  truncated: boolean;
+}
+
+/** One row of the `events` table, without its provenance (the pipeline adds that). */
+export interface EventRow {
+  ts_utc_ms: number | null;
+  ts_quality: TimeQuality;
+  host: string | null;
+  program: string | null;
+  pid: number | null;
+  message: string;
+  /** printk seconds since boot, for kernel lines that carry one. */
+  uptime_s?: number | null;
+  /** Identifies the boot within this source for uptime lines (e.g. 'b0', 'b1', or a journal _BOOT_ID). */
+  boot_key?: string | null;
+  /** syslog severity 0-7 when the evidence says it. */
+  severity?: number | null;
+}
+
+/** Columns of a fact row; provenance columns (source_id, src_line, src_offset) are added by the pipeline. */
+export type FactRow = Record<string, string | number | bigint | null | undefined>;
+
+export interface ParseOutput {
+  event(row: EventRow): void;
+  skip(reason: string): void;
+  fact(table: FactTable, row: FactRow): void;
+  /** A warning about the current unit (or about the file when called from `end`). */
+  warn(message: string): void;
+}
+
+/** A UTC offset inferred from the evidence, for local times that carry none. */
+export interface AssumedOffset {
+  /** The offset seen most often, minutes east of UTC. */
+  minutes: number;
+  why: string;
+  /** Offsets seen over time (several when DST changed inside the case), sorted by from_ms. */
+  spans: Array<{ from_ms: number; to_ms: number; minutes: number }>;
+}
+
+/** Everything a parser may know about the file and the case, decided before parsing starts. */
+export interface ParseContext {
+  path: string;
+  /** The user's --tz (IANA zone) if given. */
+  tz: string | null;
+  /**
+   * UTC offset in minutes to assume for local wall times when no --tz was given, and how it was
+   * found ("inferred from RFC 3339 offsets of host vm in syslog" or "assumed UTC"). Null offset:
+   * nothing known, parser must assume UTC and say so.
+   */
+  assumedOffset: AssumedOffset | null;
+  /**
+   * Reference instant for yearless timestamps (the file's last line is at or before it), and
+   * how it was obtained ('dateext name', 'gzip header mtime', 'file mtime', …).
+   */
+  yearRef: { utc_ms: number; method: string } | null;
+  /** Result of the format's prescan, if it declared one. */
+  prescan: unknown;
+  /** Record size chosen at detection, for record formats. */
+  recordSize: number;
+}
+
+export interface UnitParser {
+  parse(unit: Unit, out: ParseOutput): void;
+  /** Called once after the last unit; may emit facts and warnings (not events). */
+  end?(out: ParseOutput): void;
+  /** Notes for the manifest about how times were obtained (year inference method, assumed zone…). */
+  timeNotes?(): string | null;
+}
+
+export interface Probe {
+  /** First bytes of the decompressed stream (up to 64 KiB). */
+  head: Buffer;
+  /** Basename of the file with compression suffixes stripped (hint only). */
+  name: string;
+  path: string;
+  /** Decompressed size if known (uncompressed files), else null. */
+  size: number | null;
+}
+
+export interface FormatSample {
+  /** A real or format-faithful line (text formats) or a hex-encoded record (binary formats). */
+  input: string;
+  /** Fields the resulting event must carry (subset match). */
+  event?: Partial<EventRow>;
+  /** Facts that must be produced (subset match of each, in order). */
+  facts?: Array<{ table: FactTable; row: FactRow }>;
+  /** Expect the unit to be skipped. */
+  skipped?: boolean;
+  /** Context overrides for the sample (tz, yearRef…). */
+  context?: Partial<ParseContext>;
+  note?: string;
+}
+
+export interface Prescan {
+  observe(unit: Unit): void;
+  result(): unknown;
+}
+
+export interface FormatModule {
+  /** Stable identifier stored in sources.format. */
+  name: string;
+  description: string;
+  unit: 'line' | 'record';
+  /**
+   * Cheap check on the first bytes. Returns a score (higher wins, 0 = not mine). Never claim a
+   * file you cannot parse.
+   */
+  detect(probe: Probe): number;
+  /** For record formats: the record size for this file (may depend on the probe). */
+  recordSize?(probe: Probe): number;
+  /** Optional first pass over the units (e.g. month sequence for year inference). */
+  prescan?(ctx: Omit<ParseContext, 'prescan'>): Prescan;
+  createParser(ctx: ParseContext): UnitParser;
+  /**
+   * Lower runs earlier. Formats that carry exact times (0) run before those that need an
+   * anchor or an inferred zone (10).
+   */
+  order: number;
+  samples: FormatSample[];
+}
+
+/** Fact tables a parser may write; their columns are defined in src/store/schema/. */
+export type FactTable =
+  | 'audit_records'
+  | 'signals'
+  | 'logins'
+  | 'commands'
+  | 'process_ends'
+  | 'services'
+  | 'utmp_records'
+  | 'pacct_records'
+  | 'ps_snapshot'
+  | 'boot_anchors'
+  | 'audit_loss'
+  | 'tz_offsets';

@@ -1,0 +1,648 @@
+// The ingest pipeline: discover → order rotations → detect format → parse units → batched
+// writes, one source at a time, with idempotence (unchanged files are skipped, grown files
+// resume, rotated copies are recognised) and crash safety (a source is 'ingesting' until the
+// transaction that completes it; a rerun removes what an interrupted attempt left).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { discover, type FoundFile } from '../sources/discover.js';
+import { openDecoded, gzipHeaderMtime, type Compression } from '../sources/decompress.js';
+import { orderRotations, parseRotation, stripCompressionSuffix, type Rotation } from '../sources/rotation.js';
+import { splitLines, splitRecords } from '../sources/units.js';
+import { FORMATS, formatByName } from '../formats/registry.js';
+import type { EventRow, FactRow, FactTable, FormatModule, ParseContext, ParseOutput, Probe, Unit } from '../formats/types.js';
+import { openCaseDb, setMeta, type Db } from '../store/db.js';
+import { BatchWriter } from '../store/writer.js';
+import { SOURCE_OWNED_TABLES } from '../store/schema/index.js';
+import { runPostPasses } from './postpasses.js';
+import { inferOffsetContext } from '../time/zone-inference.js';
+import { civilToMs } from '../time/civil.js';
+import { ZoneConverter } from '../time/civil.js';
+
+export interface IngestOptions {
+  db: string;
+  tz?: string | null;
+  /** Boot time (ISO 8601 or epoch seconds) given by the user for uptime-only kernel lines. */
+  bootTime?: string | null;
+  onProgress?: (p: IngestProgress) => void;
+  /** Called once per file when it is done. */
+  onFile?: (s: SourceSummary) => void;
+}
+
+export interface IngestProgress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  unitsDone: number;
+  current: string | null;
+}
+
+export interface SourceSummary {
+  path: string;
+  format: string;
+  compression: Compression | 'none';
+  status: string;
+  units: number;
+  stored: number;
+  skipped: number;
+  warnings: number;
+  newEvents: number;
+}
+
+export interface IngestResult {
+  files: number;
+  newEvents: number;
+  units: number;
+  skipped: number;
+  warnings: number;
+  damaged: number;
+  unknown: number;
+  unchanged: number;
+  elapsed_ms: number;
+  sources: SourceSummary[];
+}
+
+/** Cap on warning rows kept per source and message kind; the count in `sources.warnings` stays exact. */
+const WARNINGS_PER_KIND = 50;
+const PROBE_BYTES = 64 * 1024;
+
+class RestartAttempt extends Error {
+  constructor(readonly excludeSource: number) {
+    super('restart');
+  }
+}
+
+export async function ingest(inputs: string[], opts: IngestOptions): Promise<IngestResult> {
+  const started = Date.now();
+  if (opts.tz && !ZoneConverter.isValid(opts.tz)) throw new UsageError(`--tz: unknown IANA time zone '${opts.tz}'`);
+  for (const p of inputs) {
+    if (!fs.existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
+  }
+  const db = openCaseDb(opts.db);
+  try {
+    recoverInterrupted(db);
+    if (opts.tz) setMeta(db, 'tz', opts.tz);
+    if (opts.bootTime) setMeta(db, 'boot_time', opts.bootTime);
+    const found = await discover(inputs);
+    const dbReal = safeRealpath(opts.db);
+    const files = found.filter((f) => f.path !== dbReal && !f.path.startsWith(dbReal + '-'));
+    const jobs = await planJobs(files);
+    const result: IngestResult = {
+      files: jobs.length,
+      newEvents: 0,
+      units: 0,
+      skipped: 0,
+      warnings: 0,
+      damaged: 0,
+      unknown: 0,
+      unchanged: 0,
+      elapsed_ms: 0,
+      sources: [],
+    };
+    const progress: IngestProgress = {
+      filesDone: 0,
+      filesTotal: jobs.length,
+      bytesDone: 0,
+      bytesTotal: jobs.reduce((a, j) => a + j.file.size, 0),
+      unitsDone: 0,
+      current: null,
+    };
+    for (const job of jobs) {
+      progress.current = job.file.path;
+      opts.onProgress?.(progress);
+      const summary = await ingestOne(db, job, opts, progress);
+      progress.filesDone++;
+      progress.bytesDone += job.file.size;
+      opts.onProgress?.(progress);
+      result.sources.push(summary);
+      opts.onFile?.(summary);
+      result.newEvents += summary.newEvents;
+      result.units += summary.units;
+      result.skipped += summary.skipped;
+      result.warnings += summary.warnings;
+      if (summary.status === 'damaged') result.damaged++;
+      if (summary.status === 'unknown-format') result.unknown++;
+      if (summary.status === 'unchanged') result.unchanged++;
+    }
+    runPostPasses(db, { tz: opts.tz ?? null, bootTime: opts.bootTime ?? null });
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    result.elapsed_ms = Date.now() - started;
+    return result;
+  } finally {
+    db.close();
+  }
+}
+
+export class UsageError extends Error {}
+
+function safeRealpath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+interface Job {
+  file: FoundFile;
+  rotation: Rotation;
+  rank: number;
+  format: FormatModule | null;
+  probe: Probe | null;
+  compression: Compression;
+  recordSize: number;
+}
+
+async function planJobs(files: FoundFile[]): Promise<Job[]> {
+  const ordered = orderRotations(files.map((f) => f.path));
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const jobs: Job[] = [];
+  for (const { path, rotation, rank } of ordered) {
+    const file = byPath.get(path)!;
+    let format: FormatModule | null = null;
+    let probe: Probe | null = null;
+    let compression: Compression = 'none';
+    let recordSize = 0;
+    if (file.kind === 'file') {
+      const head = await readHead(path);
+      compression = head.compression;
+      probe = {
+        head: head.bytes,
+        name: stripCompressionSuffix(path.slice(path.lastIndexOf('/') + 1)),
+        path,
+        size: compression === 'none' ? file.size : null,
+      };
+      // A sparse file (lastlog with high uids) is mostly holes: never read it byte by byte.
+      const sparse = file.size > 1 << 20 && file.allocated < file.size / 8;
+      if (!sparse) {
+        let best = 0;
+        for (const f of FORMATS) {
+          const score = f.detect(probe);
+          if (score > best) {
+            best = score;
+            format = f;
+          }
+        }
+        if (format?.unit === 'record') recordSize = format.recordSize!(probe);
+      } else {
+        file.note = `sparse file: ${file.size} bytes apparent, ${file.allocated} allocated; not read`;
+      }
+    }
+    jobs.push({ file, rotation, rank, format, probe, compression, recordSize });
+  }
+  // Formats with exact times first (they anchor zones and boots for the others); within a format,
+  // families in order and each family oldest first (orderRotations already did that).
+  const orderOf = (j: Job) => j.format?.order ?? 100;
+  return jobs
+    .map((j, i) => ({ j, i }))
+    .sort((a, b) => orderOf(a.j) - orderOf(b.j) || a.i - b.i)
+    .map((x) => x.j);
+}
+
+async function readHead(path: string): Promise<{ bytes: Buffer; compression: Compression }> {
+  const dec = await openDecoded(path);
+  const parts: Buffer[] = [];
+  let n = 0;
+  const it = dec.chunks[Symbol.asyncIterator]();
+  try {
+    while (n < PROBE_BYTES) {
+      const { done, value } = await it.next();
+      if (done) break;
+      parts.push(value);
+      n += value.length;
+    }
+  } finally {
+    await it.return?.(undefined);
+  }
+  return { bytes: Buffer.concat(parts).subarray(0, PROBE_BYTES), compression: dec.compression };
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = crypto.createHash('sha256');
+  for await (const chunk of fs.createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+interface SourceRow {
+  id: number;
+  path: string;
+  sha256: string | null;
+  bytes: number | null;
+  content_bytes: number | null;
+  content_sha256: string | null;
+  first_unit_sha256: string | null;
+  units: number;
+  stored: number;
+  skipped: number;
+  warnings: number;
+  status: string;
+  format: string;
+  compression: string;
+  complete_units: number | null;
+}
+
+/** Removes what an interrupted attempt left behind, so a rerun equals a clean run. */
+function recoverInterrupted(db: Db): void {
+  const rows = db.prepare(`SELECT id, attempt_from FROM sources WHERE attempt_from IS NOT NULL`).all() as Array<{
+    id: number;
+    attempt_from: number;
+  }>;
+  if (!rows.length) return;
+  db.transaction(() => {
+    for (const r of rows) {
+      for (const t of SOURCE_OWNED_TABLES) {
+        if (t === 'warnings') {
+          db.prepare(`DELETE FROM warnings WHERE source_id=? AND (src_line IS NULL OR src_line > ?)`).run(r.id, r.attempt_from);
+        } else {
+          db.prepare(`DELETE FROM ${t} WHERE source_id=? AND src_line > ?`).run(r.id, r.attempt_from);
+        }
+      }
+      if (r.attempt_from === 0) db.prepare(`DELETE FROM sources WHERE id=?`).run(r.id);
+      else db.prepare(`UPDATE sources SET attempt_from=NULL WHERE id=?`).run(r.id);
+    }
+  })();
+}
+
+function listOnly(db: Db, job: Job, status: string, format: string, note: string | null, sha: string | null): SourceSummary {
+  const f = job.file;
+  db.prepare(
+    `INSERT INTO sources (path, format, compression, sha256, bytes, units, stored, skipped, warnings, status, mtime_ms, family, rotation_rank, note, ingested_at_ms)
+     VALUES (?, ?, ?, ?, ?, 0, 0, 0, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT(path) DO UPDATE SET format=excluded.format, compression=excluded.compression, sha256=excluded.sha256,
+       bytes=excluded.bytes, status=excluded.status, warnings=excluded.warnings, mtime_ms=excluded.mtime_ms, note=excluded.note`,
+  ).run(f.path, format, job.compression, sha, f.size, note ? 1 : 0, status, f.mtime_ms, job.rotation.family, job.rank, note, Date.now());
+  const id = (db.prepare(`SELECT id FROM sources WHERE path=?`).get(f.path) as { id: number }).id;
+  db.prepare(`DELETE FROM warnings WHERE source_id=? AND src_line IS NULL`).run(id);
+  if (note) db.prepare(`INSERT INTO warnings (source_id, src_line, src_offset, message) VALUES (?, NULL, NULL, ?)`).run(id, note);
+  return { path: f.path, format, compression: job.compression, status, units: 0, stored: 0, skipped: 0, warnings: note ? 1 : 0, newEvents: 0 };
+}
+
+async function ingestOne(db: Db, job: Job, opts: IngestOptions, progress: IngestProgress): Promise<SourceSummary> {
+  const f = job.file;
+  if (f.kind !== 'file') return listOnly(db, job, f.kind, f.kind, f.note, null);
+  const sha = await sha256File(f.path);
+  if (!job.format) {
+    const note = f.note ?? `no format recognised this file (first bytes: ${describeHead(job.probe?.head)})`;
+    return listOnly(db, job, 'unknown-format', 'unknown', note, sha);
+  }
+  const existing = db.prepare(`SELECT * FROM sources WHERE path=?`).get(f.path) as SourceRow | undefined;
+  if (existing && existing.sha256 === sha && existing.status !== 'ingesting' && existing.format === job.format.name) {
+    return {
+      path: f.path,
+      format: existing.format,
+      compression: job.compression,
+      status: 'unchanged',
+      units: existing.units,
+      stored: existing.stored,
+      skipped: existing.skipped,
+      warnings: existing.warnings,
+      newEvents: 0,
+    };
+  }
+  const excluded = new Set<number>();
+  for (let attempt = 0; attempt < 8; attempt++) {
+    try {
+      return await parseSource(db, job, sha, existing, excluded, opts, progress);
+    } catch (err) {
+      if (err instanceof RestartAttempt) {
+        excluded.add(err.excludeSource);
+        recoverInterrupted(db);
+        continue;
+      }
+      throw err;
+    }
+  }
+  throw new Error(`could not settle the rotated copies of ${f.path}`);
+}
+
+function describeHead(head: Buffer | undefined): string {
+  if (!head || !head.length) return 'empty file';
+  const printable = head.subarray(0, 16).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+  return `${head.subarray(0, 8).toString('hex')} "${printable}"`;
+}
+
+interface Prefix {
+  /** Decompressed bytes covered by already-stored units. */
+  bytes: number;
+  sha: string;
+  /** Units in the prefix. */
+  units: number;
+  /** Source whose rows hold the prefix. */
+  owner: number;
+}
+
+async function parseSource(
+  db: Db,
+  job: Job,
+  sha: string,
+  existing: SourceRow | undefined,
+  excluded: Set<number>,
+  opts: IngestOptions,
+  progress: IngestProgress,
+): Promise<SourceSummary> {
+  const f = job.file;
+  const format = job.format!;
+  const ctx = await buildContext(db, job, opts);
+
+  // The same path seen before with other content: if the old content is a prefix (the file grew)
+  // we resume after it; if not, the old rows are kept under a renamed source and this is new.
+  let ownPrefix: Prefix | null = null;
+  let sourceId: number;
+  if (existing && existing.content_sha256 && existing.content_bytes && !excluded.has(existing.id) && existing.format === format.name) {
+    ownPrefix = {
+      bytes: existing.content_bytes,
+      sha: existing.content_sha256,
+      units: existing.complete_units ?? existing.units,
+      owner: existing.id,
+    };
+  }
+  if (existing && (!ownPrefix || excluded.has(existing.id))) {
+    db.prepare(`UPDATE sources SET path = path || ' (replaced by later content, ingested ' || ? || ')', status = 'replaced' WHERE id=?`).run(
+      new Date().toISOString(),
+      existing.id,
+    );
+    existing = undefined;
+    ownPrefix = null;
+  }
+  if (existing) {
+    sourceId = existing.id;
+    db.prepare(`UPDATE sources SET attempt_from=? WHERE id=?`).run(ownPrefix!.units, sourceId);
+    // Drop the rows of a torn last unit that is now complete and will be stored again.
+    recoverInterrupted(db);
+    db.prepare(`UPDATE sources SET attempt_from=? WHERE id=?`).run(ownPrefix!.units, sourceId);
+  } else {
+    const info = db
+      .prepare(
+        `INSERT INTO sources (path, format, compression, sha256, bytes, status, mtime_ms, family, rotation_rank, attempt_from, ingested_at_ms)
+         VALUES (?, ?, ?, ?, ?, 'ingesting', ?, ?, ?, 0, ?)`,
+      )
+      .run(f.path, format.name, job.compression, sha, f.size, f.mtime_ms, job.rotation.family, job.rank, Date.now());
+    sourceId = Number(info.lastInsertRowid);
+  }
+
+  const writer = new BatchWriter(db, sourceId);
+  let prefix: Prefix | null = ownPrefix;
+  let prefixChecked = false;
+  const prefixStartUnits = ownPrefix ? ownPrefix.units : 0;
+
+  // Counters for this attempt (units after the own prefix).
+  let units = 0;
+  let stored = 0;
+  let skipped = 0;
+  let dedupUnits = 0;
+  let warnings = 0;
+  let newEvents = 0;
+  const warnKinds = new Map<string, number>();
+  let firstUnitSha: string | null = null;
+  let completeUnits = 0; // units ending in a newline (or whole records): a torn last line is redone when the file grows
+  let lastUnitComplete = true;
+
+  let current: Unit | null = null;
+  let inPrefix = false;
+  let unitState = 0; // 0 = nothing yet, 1 = stored, 2 = skipped
+
+  const warnRow = (line: number | null, offset: number | null, message: string) => {
+    warnings++;
+    const kind = message.replace(/\d+/g, 'N').slice(0, 60);
+    const n = (warnKinds.get(kind) ?? 0) + 1;
+    warnKinds.set(kind, n);
+    if (n <= WARNINGS_PER_KIND) writer.warning(line, offset, message);
+    else if (n === WARNINGS_PER_KIND + 1) writer.warning(line, offset, `further warnings like "${message.slice(0, 80)}" are counted, not stored`);
+  };
+
+  const out: ParseOutput = {
+    event(row: EventRow) {
+      if (!current) return; // events belong to units
+      if (unitState !== 0) {
+        warnRow(current.index, current.offset, `parser ${format.name} produced a second row for one unit`);
+        return;
+      }
+      unitState = 1;
+      if (inPrefix) return;
+      writer.event({ src_line: current.index, src_offset: current.offset }, row, current.text || current.bytes.toString('hex'));
+    },
+    skip(reason: string) {
+      if (!current) return;
+      if (unitState !== 0) return;
+      unitState = 2;
+      if (inPrefix) return;
+      warnRow(current.index, current.offset, `skipped: ${reason}`);
+    },
+    fact(table: FactTable, row: FactRow) {
+      if (inPrefix) return;
+      const p = current ? { src_line: current.index, src_offset: current.offset } : { src_line: 0, src_offset: 0 };
+      writer.fact(p, table, row);
+    },
+    warn(message: string) {
+      if (inPrefix) return;
+      if (current) warnRow(current.index, current.offset, message);
+      else warnRow(null, null, message);
+    },
+  };
+
+  // Decoded bytes are hashed on the way through, with snapshots at prefix boundaries.
+  const dec = await openDecoded(f.path);
+  const hash = crypto.createHash('sha256');
+  let hashed = 0;
+  let checkpoint: { at: number; digest: string | null } | null = ownPrefix ? { at: ownPrefix.bytes, digest: null } : null;
+  async function* tap(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of src) {
+      if (checkpoint && checkpoint.digest === null && hashed + chunk.length >= checkpoint.at) {
+        const cut = checkpoint.at - hashed;
+        hash.update(chunk.subarray(0, cut));
+        checkpoint.digest = hash.copy().digest('hex');
+        hash.update(chunk.subarray(cut));
+      } else {
+        hash.update(chunk);
+      }
+      hashed += chunk.length;
+      yield chunk;
+    }
+  }
+
+  // Line notes (invalid UTF-8, NULs, cut lines) become warnings on the unit.
+  const pendingNotes: Array<{ unit: Unit; message: string }> = [];
+  const unitsIter =
+    format.unit === 'line'
+      ? splitLines(tap(dec.chunks), { onNote: (unit, message) => pendingNotes.push({ unit, message }) })
+      : splitRecords(tap(dec.chunks), job.recordSize, (offset, bytes) =>
+          warnRow(null, offset, `torn tail: ${bytes} bytes after the last whole ${job.recordSize}-byte record at offset ${offset}`),
+        );
+
+  // A prescan (e.g. month sequence for year inference) reads the file once more, cheaply.
+  if (format.prescan) {
+    const pre = format.prescan(ctx);
+    const dec2 = await openDecoded(f.path);
+    const it2 = format.unit === 'line' ? splitLines(dec2.chunks, { onNote: () => {} }) : splitRecords(dec2.chunks, job.recordSize, () => {});
+    for await (const u of it2) pre.observe(u);
+    ctx.prescan = pre.result();
+  }
+  const parser = format.createParser(ctx);
+
+  const fileLevelBefore = () => {
+    db.prepare(`DELETE FROM warnings WHERE source_id=? AND src_line IS NULL`).run(sourceId);
+  };
+  fileLevelBefore();
+
+  let lastReport = Date.now();
+  for await (const unit of unitsIter) {
+    current = unit;
+    unitState = 0;
+    // First unit: look for rotated copies already stored (same first unit).
+    if (unit.index === 1) {
+      firstUnitSha = crypto.createHash('sha256').update(unit.bytes).digest('hex');
+      if (!ownPrefix) {
+        const cands = db
+          .prepare(
+            `SELECT id, content_bytes, content_sha256, complete_units, units FROM sources
+             WHERE first_unit_sha256=? AND id<>? AND status IN ('ok','damaged','duplicate') AND format=? AND content_bytes > 0
+             ORDER BY content_bytes DESC`,
+          )
+          .all(firstUnitSha, sourceId, format.name) as Array<{ id: number; content_bytes: number; content_sha256: string; complete_units: number | null; units: number }>;
+        const c = cands.find((x) => !excluded.has(x.id));
+        if (c) {
+          prefix = { bytes: c.content_bytes, sha: c.content_sha256, units: c.complete_units ?? c.units, owner: c.id };
+          checkpoint = { at: c.content_bytes, digest: null };
+        }
+      }
+    }
+    inPrefix = prefix !== null && unit.index <= prefix.units;
+    if (!inPrefix && prefix && !prefixChecked) {
+      prefixChecked = true;
+      if (checkpoint?.digest !== prefix.sha) {
+        writer.discard();
+        if (prefix.owner === (existing?.id ?? -1)) {
+          // The file at this path was replaced, not grown.
+          throw new RestartAttempt(prefix.owner);
+        }
+        throw new RestartAttempt(prefix.owner);
+      }
+    }
+    for (const n of pendingNotes) if (!inPrefix) warnRow(n.unit.index, n.unit.offset, n.message);
+    pendingNotes.length = 0;
+    if (unit.truncated === false && format.unit === 'record' && unit.bytes.length !== job.recordSize) {
+      out.skip(`record of ${unit.bytes.length} bytes`);
+    } else {
+      try {
+        parser.parse(unit, out);
+      } catch (err) {
+        if (unitState === 0) out.skip(`parser error: ${(err as Error).message}`);
+        else out.warn(`parser error: ${(err as Error).message}`);
+      }
+    }
+    if (unitState === 0) out.skip(`parser ${format.name} gave no row`);
+    const end = unit.offset + unit.bytes.length + (format.unit === 'line' ? 1 : 0);
+    // A line is complete if a newline followed it (the decoded stream continues past it).
+    lastUnitComplete = format.unit === 'record' || end <= hashed;
+    if (lastUnitComplete) completeUnits = unit.index;
+    if (unit.index > prefixStartUnits) {
+      units++;
+      if (inPrefix) dedupUnits++;
+      else if (unitState === 1) {
+        stored++;
+        newEvents++;
+      } else skipped++;
+    }
+    progress.unitsDone++;
+    if (opts.onProgress && (progress.unitsDone & 4095) === 0 && Date.now() - lastReport > 200) {
+      lastReport = Date.now();
+      opts.onProgress(progress);
+    }
+  }
+  current = null;
+  inPrefix = false;
+  if (prefix && !prefixChecked) {
+    // The file ended inside the candidate's prefix: it is shorter than what it resembled.
+    if (!(checkpoint?.digest === prefix.sha || (hashed === prefix.bytes && hash.copy().digest('hex') === prefix.sha))) {
+      writer.discard();
+      throw new RestartAttempt(prefix.owner);
+    }
+  }
+  parser.end?.(out);
+  const damage = dec.damage();
+  if (damage) warnRow(null, damage.compressed_offset, `${damage.message} (in ${f.path} at compressed byte ${damage.compressed_offset ?? '?'}); every line before it was kept`);
+  const timeNotes = parser.timeNotes?.() ?? null;
+
+  const contentSha = hash.digest('hex');
+  const isDuplicate = prefix !== null && prefix.owner !== existing?.id;
+  const status = damage ? 'damaged' : isDuplicate && stored === 0 && skipped === 0 ? 'duplicate' : 'ok';
+  const base = existing ? { units: existing.units, stored: existing.stored, skipped: existing.skipped, warnings: existing.warnings } : null;
+  // Units of the own prefix were counted before; a torn last unit that is now complete is recounted.
+  const totalUnits = (base ? prefixStartUnits : 0) + units;
+  const totalStored = (base ? Math.min(base.stored, prefixStartUnits) : 0) + stored + dedupUnits;
+  const totalSkipped = totalUnits - totalStored;
+  const totalWarnings = (base ? base.warnings : 0) + warnings;
+
+  writer.flush(() => {
+    db.prepare(
+      `UPDATE sources SET format=?, compression=?, sha256=?, bytes=?, content_bytes=?, content_sha256=?, first_unit_sha256=?,
+        units=?, stored=?, skipped=?, warnings=?, status=?, duplicate_of=?, dedup_units=?, mtime_ms=?, time_notes=?,
+        family=?, rotation_rank=?, attempt_from=NULL, complete_units=?, ingested_at_ms=?
+       WHERE id=?`,
+    ).run(
+      format.name,
+      job.compression,
+      sha,
+      f.size,
+      hashed,
+      contentSha,
+      firstUnitSha,
+      totalUnits,
+      totalStored,
+      totalSkipped,
+      totalWarnings,
+      status,
+      isDuplicate ? prefix!.owner : null,
+      dedupUnits,
+      f.mtime_ms,
+      timeNotes,
+      job.rotation.family,
+      job.rank,
+      completeUnits,
+      Date.now(),
+      sourceId,
+    );
+  });
+  void skipped;
+  return {
+    path: f.path,
+    format: format.name,
+    compression: job.compression,
+    status,
+    units: totalUnits,
+    stored: totalStored,
+    skipped: totalSkipped,
+    warnings: totalWarnings,
+    newEvents,
+  };
+}
+
+async function buildContext(db: Db, job: Job, opts: IngestOptions): Promise<ParseContext> {
+  const f = job.file;
+  let yearRef: ParseContext['yearRef'] = null;
+  const r = job.rotation;
+  if (r.nameEpoch) yearRef = { utc_ms: r.nameEpoch * 1000, method: `rotation time in the file name (${r.nameEpoch})` };
+  else if (r.nameDate) {
+    // The rotation day is at or after the last line; end of that day, one day of slack for zones.
+    const { y, m, d } = r.nameDate;
+    yearRef = { utc_ms: civilToMs(y, m, d, 23, 59, 59) + 14 * 3600000, method: `date in the file name (${y}-${pad(m)}-${pad(d)})` };
+  } else if (job.compression === 'gzip') {
+    const t = await gzipHeaderMtime(f.path);
+    if (t > 0) yearRef = { utc_ms: t * 1000, method: 'gzip header mtime' };
+  }
+  if (!yearRef && f.mtime_ms > 0) yearRef = { utc_ms: f.mtime_ms, method: 'file mtime' };
+  return {
+    path: f.path,
+    tz: opts.tz ?? null,
+    assumedOffset: opts.tz ? null : inferOffsetContext(db),
+    yearRef,
+    prescan: null,
+    recordSize: job.recordSize,
+  };
+}
+
+function pad(n: number): string {
+  return n < 10 ? '0' + n : String(n);
+}
+
+export { formatByName, parseRotation };

@@ -1,0 +1,143 @@
+// Decompression by magic bytes, never by file name: logrotate's `compresscmd` can be anything and
+// evidence gets renamed. Every decoder streams; on damage we keep every byte decoded before it and
+// report where (compressed offset) it stopped.
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import { PassThrough, Readable } from 'node:stream';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
+
+export interface Damage {
+  /** Offset in the compressed file where decoding stopped, when known. */
+  compressed_offset: number | null;
+  message: string;
+}
+
+export interface DecodedStream {
+  compression: Compression;
+  chunks: AsyncIterable<Buffer>;
+  /** Set once the iteration ended, if the stream was damaged. */
+  damage(): Damage | null;
+}
+
+export function detectCompression(magic: Buffer): Compression {
+  if (magic.length >= 2 && magic[0] === 0x1f && magic[1] === 0x8b) return 'gzip';
+  if (magic.length >= 4 && magic[0] === 0x42 && magic[1] === 0x5a && magic[2] === 0x68 && magic[3] >= 0x31 && magic[3] <= 0x39)
+    return 'bzip2';
+  if (magic.length >= 6 && magic.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (magic.length >= 4 && magic.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  return 'none';
+}
+
+export async function readMagic(path: string): Promise<Buffer> {
+  const fh = await fs.promises.open(path, 'r');
+  try {
+    const buf = Buffer.alloc(8);
+    const { bytesRead } = await fh.read(buf, 0, 8, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The mtime written in a gzip header (seconds), 0 when absent. */
+export async function gzipHeaderMtime(path: string): Promise<number> {
+  const magic = await readMagic(path);
+  if (detectCompression(magic) !== 'gzip' || magic.length < 8) return 0;
+  return magic.readUInt32LE(4);
+}
+
+const CHUNK = 256 * 1024;
+
+/** Opens a file and yields its decompressed bytes. Never throws while iterating: damage is recorded. */
+export async function openDecoded(path: string): Promise<DecodedStream> {
+  const compression = detectCompression(await readMagic(path));
+  let damage: Damage | null = null;
+  let consumed = 0;
+  const raw = () => {
+    const rs = fs.createReadStream(path, { highWaterMark: CHUNK });
+    rs.on('data', (d) => (consumed += (d as Buffer).length));
+    return rs;
+  };
+
+  async function* fromNodeStream(make: () => NodeJS.ReadableStream & { bytesWritten?: number }): AsyncGenerator<Buffer> {
+    const src = raw();
+    const dec = make();
+    src.on('error', (e) => (dec as unknown as Readable).destroy(e));
+    src.pipe(dec as unknown as NodeJS.WritableStream);
+    // Old-style streams (unbzip2-stream is a `through` stream) are not async iterable: bridge them.
+    const pass = new PassThrough();
+    dec.on('error', (e) => pass.destroy(e));
+    dec.pipe(pass);
+    try {
+      for await (const chunk of pass) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    } catch (err) {
+      const at = typeof dec.bytesWritten === 'number' ? dec.bytesWritten : consumed;
+      damage = { compressed_offset: at, message: `${compression} stream damaged: ${(err as Error).message}` };
+    } finally {
+      src.destroy();
+    }
+  }
+
+  async function* plain(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of raw()) yield chunk as Buffer;
+    } catch (err) {
+      damage = { compressed_offset: consumed, message: `read error: ${(err as Error).message}` };
+    }
+  }
+
+  async function* zstd(): AsyncGenerator<Buffer> {
+    const { Decompress } = require('fzstd') as typeof import('fzstd');
+    const out: Buffer[] = [];
+    const d = new Decompress((chunk: Uint8Array) => out.push(Buffer.from(chunk)));
+    try {
+      for await (const chunk of raw()) {
+        d.push(chunk as Buffer);
+        while (out.length) yield out.shift()!;
+      }
+      d.push(new Uint8Array(0), true);
+      while (out.length) yield out.shift()!;
+    } catch (err) {
+      while (out.length) yield out.shift()!;
+      damage = { compressed_offset: consumed, message: `zstd stream damaged: ${(err as Error).message}` };
+    }
+  }
+
+  async function* xz(): AsyncGenerator<Buffer> {
+    const { XzReadableStream } = require('xz-decompress') as { XzReadableStream: new (s: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array> };
+    const web = Readable.toWeb(raw()) as unknown as ReadableStream<Uint8Array>;
+    const reader = new XzReadableStream(web).getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (value && value.length) yield Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      }
+    } catch (err) {
+      damage = { compressed_offset: consumed, message: `xz stream damaged: ${(err as Error)?.message ?? String(err)}` };
+    }
+  }
+
+  let chunks: AsyncIterable<Buffer>;
+  switch (compression) {
+    case 'gzip':
+      chunks = fromNodeStream(() => zlib.createGunzip({ chunkSize: CHUNK }));
+      break;
+    case 'bzip2':
+      chunks = fromNodeStream(() => (require('unbzip2-stream') as () => NodeJS.ReadWriteStream)());
+      break;
+    case 'xz':
+      chunks = xz();
+      break;
+    case 'zstd':
+      chunks = zstd();
+      break;
+    default:
+      chunks = plain();
+  }
+  return { compression, chunks, damage: () => damage };
+}

@@ -1,0 +1,86 @@
+// Finds the evidence files under the given paths. Never modifies anything, never follows a
+// symlinked directory twice (loops), and lists what it cannot read instead of dropping it.
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface FoundFile {
+  path: string;
+  kind: 'file' | 'not-regular' | 'unreadable';
+  size: number;
+  mtime_ms: number;
+  /** Bytes actually allocated on disk (st_blocks * 512), to spot sparse files. */
+  allocated: number;
+  note: string | null;
+}
+
+export async function discover(inputs: string[]): Promise<FoundFile[]> {
+  const out: FoundFile[] = [];
+  const seenDirs = new Set<string>();
+  const seenFiles = new Set<string>();
+
+  async function visit(p: string): Promise<void> {
+    const abs = path.resolve(p);
+    let st: fs.Stats;
+    try {
+      st = await fs.promises.stat(abs); // follows symlinks: a link to a log is evidence too
+    } catch (err) {
+      let lst: fs.Stats | null = null;
+      try {
+        lst = await fs.promises.lstat(abs);
+      } catch {
+        /* missing */
+      }
+      out.push({
+        path: abs,
+        kind: 'unreadable',
+        size: 0,
+        mtime_ms: 0,
+        allocated: 0,
+        note: lst?.isSymbolicLink() ? 'dangling or looping symlink' : `cannot stat: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      });
+      return;
+    }
+    if (st.isDirectory()) {
+      let real: string;
+      try {
+        real = await fs.promises.realpath(abs);
+      } catch {
+        real = abs;
+      }
+      if (seenDirs.has(real)) return;
+      seenDirs.add(real);
+      let entries: string[];
+      try {
+        entries = (await fs.promises.readdir(abs)).sort();
+      } catch (err) {
+        out.push({ path: abs, kind: 'unreadable', size: 0, mtime_ms: 0, allocated: 0, note: `cannot list directory: ${(err as NodeJS.ErrnoException).code}` });
+        return;
+      }
+      for (const e of entries) await visit(path.join(abs, e));
+      return;
+    }
+    if (!st.isFile()) {
+      const what = st.isFIFO() ? 'FIFO' : st.isSocket() ? 'socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'device' : 'special file';
+      out.push({ path: abs, kind: 'not-regular', size: 0, mtime_ms: st.mtimeMs, allocated: 0, note: `${what}, not read` });
+      return;
+    }
+    let real = abs;
+    try {
+      real = await fs.promises.realpath(abs);
+    } catch {
+      /* keep abs */
+    }
+    if (seenFiles.has(real)) return;
+    seenFiles.add(real);
+    try {
+      await fs.promises.access(abs, fs.constants.R_OK);
+    } catch {
+      out.push({ path: abs, kind: 'unreadable', size: st.size, mtime_ms: st.mtimeMs, allocated: st.blocks * 512, note: 'permission denied' });
+      return;
+    }
+    out.push({ path: abs, kind: 'file', size: st.size, mtime_ms: st.mtimeMs, allocated: st.blocks * 512, note: null });
+  }
+
+  for (const p of inputs) await visit(p);
+  return out;
+}

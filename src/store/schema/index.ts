@@ -1,0 +1,23 @@
+import { CORE_SCHEMA } from './core.js';
+import { FACT_SCHEMA } from './facts.js';
+
+export const SCHEMA_VERSION = 1;
+export const SCHEMA_SQL = CORE_SCHEMA + FACT_SCHEMA;
+
+/** Tables whose rows carry (source_id, src_line) provenance and belong to a source. */
+export const SOURCE_OWNED_TABLES = [
+  'events',
+  'warnings',
+  'audit_records',
+  'signals',
+  'logins',
+  'commands',
+  'process_ends',
+  'services',
+  'utmp_records',
+  'pacct_records',
+  'ps_snapshot',
+  'boot_anchors',
+  'audit_loss',
+  'tz_offsets',
+] as const;
