@@ -11,6 +11,7 @@
 import type { EventRow, FormatModule, ParseContext, ParseOutput, Prescan, Unit, UnitParser } from './types.js';
 import { MONTHS, civilToMs, civilFromMs, ZoneConverter } from '../time/civil.js';
 import { offsetForLocal, formatOffset } from '../time/zone-inference.js';
+import { extractMessageFacts } from './messages/index.js';
 
 const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)\s+(.*)$/;
 const RFC3164 = /^([A-Z][a-z]{2}) ([ \d]?\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?\s+(.*)$/;
@@ -111,6 +112,7 @@ export class SyslogParser implements UnitParser {
     };
     if (head.program === 'kernel') this.kernelStamp(row, out);
     out.event(row);
+    extractMessageFacts(row, out);
   }
 
   /** Kernel lines: split the printk uptime off the message and record a boot anchor. */

@@ -147,6 +147,12 @@ export interface FormatModule {
   prescan?(ctx: Omit<ParseContext, 'prescan'>): Prescan;
   createParser(ctx: ParseContext): UnitParser;
   /**
+   * For containers that are not byte streams of lines or records (wtmpdb's SQLite file): yields
+   * the units itself (bytes = a JSON or binary encoding of one row). The pipeline still counts,
+   * checks and stores them as for any other format.
+   */
+  readUnits?(path: string): AsyncIterable<Unit>;
+  /**
    * Lower runs earlier. Formats that carry exact times (0) run before those that need an
    * anchor or an inferred zone (10).
    */

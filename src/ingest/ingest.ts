@@ -462,8 +462,9 @@ async function parseSource(
 
   // Line notes (invalid UTF-8, NULs, cut lines) become warnings on the unit.
   const pendingNotes: Array<{ unit: Unit; message: string }> = [];
-  const unitsIter =
-    format.unit === 'line'
+  const unitsIter = format.readUnits
+    ? format.readUnits(f.path)
+    : format.unit === 'line'
       ? splitLines(tap(dec.chunks), { onNote: (unit, message) => pendingNotes.push({ unit, message }) })
       : splitRecords(tap(dec.chunks), job.recordSize, (offset, bytes) =>
           warnRow(null, offset, `torn tail: ${bytes} bytes after the last whole ${job.recordSize}-byte record at offset ${offset}`),
@@ -473,7 +474,7 @@ async function parseSource(
   if (format.prescan) {
     const pre = format.prescan(ctx);
     const dec2 = await openDecoded(f.path);
-    const it2 = format.unit === 'line' ? splitLines(dec2.chunks, { onNote: () => {} }) : splitRecords(dec2.chunks, job.recordSize, () => {});
+    const it2 = format.readUnits ? format.readUnits(f.path) : format.unit === 'line' ? splitLines(dec2.chunks, { onNote: () => {} }) : splitRecords(dec2.chunks, job.recordSize, () => {});
     for await (const u of it2) pre.observe(u);
     ctx.prescan = pre.result();
   }
