@@ -31,7 +31,7 @@ export class BatchWriter {
   constructor(
     private readonly db: Db,
     private sourceId: number,
-    private readonly batchSize = 5000,
+    private readonly batchSize = 20000,
   ) {
     this.insertEvent = db.prepare(
       `INSERT INTO events (source_id, src_line, src_offset, ts_utc_ms, ts_quality, host, program, pid,
