@@ -26,7 +26,7 @@ export function openCaseDb(file: string, opts: { readonly?: boolean } = {}): Db 
       throw new CaseDbError(`case database ${file} has schema ${row.value}, this procforensics writes ${SCHEMA_VERSION}`);
     }
   }
-  db.pragma('cache_size = -65536'); // 64 MiB page cache, whatever the case size
+  db.pragma('cache_size = -32768'); // 32 MiB page cache, whatever the case size
   db.pragma('temp_store = MEMORY');
   return db;
 }

@@ -13,6 +13,20 @@ type Pending =
   | { t: 'warning'; line: number | null; offset: number | null; message: string };
 
 const TABLE_NAME = /^[a-z_]+$/;
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * Most messages are the tail of their raw line: store the start position instead of a second copy
+ * (SQLite's substr counts code points, JS counts UTF-16 units, so a prefix with astral characters
+ * falls back to storing the text).
+ */
+function messageColumns(raw: string, message: string): [number | null, string | null] {
+  if (raw.endsWith(message)) {
+    const start = raw.length - message.length;
+    if (!SURROGATE.test(raw.slice(0, start))) return [start, null];
+  }
+  return [null, message];
+}
 const COLUMN_NAME = /^[a-z_][a-z0-9_]*$/;
 
 /**
@@ -31,12 +45,12 @@ export class BatchWriter {
   constructor(
     private readonly db: Db,
     private sourceId: number,
-    private readonly batchSize = 20000,
+    private readonly batchSize = 10000,
   ) {
     this.insertEvent = db.prepare(
       `INSERT INTO events (source_id, src_line, src_offset, ts_utc_ms, ts_quality, host, program, pid,
-        uptime_s, boot_key, severity, message, raw)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        uptime_s, boot_key, severity, raw, msg_start, message_text)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertWarning = db.prepare(
       `INSERT INTO warnings (source_id, src_line, src_offset, message) VALUES (?, ?, ?, ?)`,
@@ -100,8 +114,8 @@ export class BatchWriter {
         e.uptime_s ?? null,
         e.boot_key ?? null,
         e.severity ?? null,
-        e.message,
         r.raw,
+        ...messageColumns(r.raw, e.message),
       );
       this.eventsWritten++;
     } else if (r.t === 'warning') {

@@ -149,7 +149,7 @@ describe('crash safety', () => {
       // Without a build, simulate the interrupted state: a source still marked 'ingesting'.
       const db = openCaseDb(killed);
       db.prepare(`INSERT INTO sources (path, format, compression, status, attempt_from) VALUES (?, 'syslog', 'none', 'ingesting', 0)`).run(big);
-      db.prepare(`INSERT INTO events (source_id, src_line, src_offset, ts_quality, message, raw) VALUES (1, 1, 0, 'exact', 'x', 'x')`).run();
+      db.prepare(`INSERT INTO events (source_id, src_line, src_offset, ts_quality, raw, msg_start) VALUES (1, 1, 0, 'exact', 'x', 0)`).run();
       db.close();
     }
     await ingest([big], { db: killed });

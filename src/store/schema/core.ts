@@ -44,8 +44,10 @@ CREATE TABLE IF NOT EXISTS events (
   uptime_s REAL,                      -- kernel printk time (seconds since boot)
   boot_key TEXT,                      -- boot segment inside the source, or journal boot id
   severity INTEGER,
-  message TEXT NOT NULL,
-  raw TEXT NOT NULL                   -- the unit as read (records: hex)
+  raw TEXT NOT NULL,                  -- the unit as read (records: hex)
+  msg_start INTEGER,                  -- the message is raw from this character on (not stored twice)
+  message_text TEXT,                  -- the message, when it is not a suffix of raw
+  message TEXT GENERATED ALWAYS AS (coalesce(message_text, substr(raw, msg_start + 1))) VIRTUAL
 );
 CREATE INDEX IF NOT EXISTS events_ts ON events(ts_utc_ms);
 CREATE INDEX IF NOT EXISTS events_pid ON events(pid);
