@@ -8,3 +8,8 @@ export type { SourceManifestEntry, WarningRow } from './store/queries.js';
 export { FORMATS, formatByName } from './formats/registry.js';
 export type { FormatModule, EventRow, TimeQuality } from './formats/types.js';
 export { VERSION } from './version.js';
+export { buildReportModel, renderReports, writeReportSet, renderMarkdown, renderHtml, renderJson, parseWindow, REPORT_FORMATS } from './report/index.js';
+export type { ReportModel, ReportOptions, ReportFormat } from './report/index.js';
+export { findIncidents, processesByPid } from './correlate/index.js';
+export { parseOomLines } from './correlate/oom.js';
+export type { Incident, IncidentFilter, Cause, Actor, EvidenceLine, OomDetails } from './correlate/types.js';

@@ -6,7 +6,9 @@ import { hideBin } from 'yargs/helpers';
 import { CaseDbError, UsageError, VERSION } from '../index.js';
 import { CliError, EXIT_CODES } from './exit-codes.js';
 import { ingestCommand } from './ingest.js';
+import { incidentsCommand } from './incidents.js';
 import { sourcesCommand } from './sources.js';
+import { reportCommand } from './report.js';
 import { err, safeText } from './terminal.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -25,6 +27,8 @@ async function main(argv: string[]): Promise<void> {
     });
   y = ingestCommand(y) as Argv;
   y = sourcesCommand(y);
+  y = incidentsCommand(y);
+  y = reportCommand(y);
   await y.parseAsync();
 }
 

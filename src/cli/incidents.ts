@@ -1,0 +1,68 @@
+import type { Argv } from 'yargs';
+import { findIncidents, openCaseDb } from '../index.js';
+import type { Cause, Incident } from '../correlate/types.js';
+import { CliError, EXIT_CODES } from './exit-codes.js';
+import { out, safeText } from './terminal.js';
+
+const CAUSES: readonly Cause[] = ['oom-kill', 'signal', 'crash', 'systemd', 'fork-failure', 'host-down', 'exit', 'unknown'];
+
+/** ISO 8601; a time without a zone is UTC (never the analyst machine's zone). */
+export function parseTimeArg(v: string | undefined, name: string): number | null {
+  if (v === undefined || v === '') return null;
+  const s = v.trim();
+  const m = /^(\d{4}-\d\d-\d\d)(?:[T ](\d\d:\d\d(?::\d\d(?:\.\d+)?)?))?(Z|[+-]\d\d:?\d\d)?$/i.exec(s);
+  if (!m) throw new CliError(`--${name}: '${v}' is not an ISO 8601 time (e.g. 2026-11-21T21:48:00Z)`, EXIT_CODES.usage);
+  const zone = m[3] ? (m[3].toUpperCase() === 'Z' ? 'Z' : m[3].length === 5 ? `${m[3].slice(0, 3)}:${m[3].slice(3)}` : m[3]) : 'Z';
+  const ms = Date.parse(`${m[1]}T${m[2] ?? '00:00:00'}${zone}`);
+  if (!Number.isFinite(ms)) throw new CliError(`--${name}: '${v}' is not a valid time`, EXIT_CODES.usage);
+  return ms;
+}
+
+function actorText(i: Incident): string {
+  const a = i.actor;
+  if (a.kind === 'kernel') return 'kernel';
+  const who = a.user ?? (a.sender_comm ? `${a.sender_comm}[${a.sender_pid ?? '?'}]` : a.kind);
+  return `${who}${a.via && a.via !== 'kernel' ? ` via ${a.via}` : ''}${a.from_host ? ` from ${a.from_host}` : ''}`;
+}
+
+export function incidentsCommand(y: Argv): Argv {
+  return y.command(
+    'incidents',
+    'list the processes that disappeared and why (newest first)',
+    (c) =>
+      c
+        .option('json', { type: 'boolean', default: false, describe: 'print {"incidents":[…]} as JSON' })
+        .option('since', { type: 'string', describe: 'only incidents at or after this ISO 8601 time (UTC when no zone is given)' })
+        .option('until', { type: 'string', describe: 'only incidents at or before this ISO 8601 time (UTC when no zone is given)' })
+        .option('cause', { type: 'string', choices: CAUSES as unknown as string[], describe: 'only this cause' })
+        .option('pid', { type: 'number', describe: 'every distinct process that had this pid, each with its verdict' }),
+    (argv) => {
+      const db = openCaseDb(argv.db as string, { readonly: true });
+      try {
+        const list = findIncidents(db, {
+          since: parseTimeArg(argv.since as string | undefined, 'since'),
+          until: parseTimeArg(argv.until as string | undefined, 'until'),
+          cause: (argv.cause as Cause | undefined) ?? null,
+          pid: (argv.pid as number | undefined) ?? null,
+        });
+        if (argv.json) {
+          out(JSON.stringify({ incidents: list }, null, 2));
+          return;
+        }
+        if (!list.length) {
+          out('no incidents found');
+          return;
+        }
+        for (const i of list) {
+          out(
+            [i.time ?? '?', String(i.pid), i.comm ?? '?', i.cause + (i.signal_name ? `/${i.signal_name}` : ''), actorText(i), i.confidence, i.summary]
+              .map((f) => safeText(f))
+              .join('  '),
+          );
+        }
+      } finally {
+        db.close();
+      }
+    },
+  );
+}

@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Argv } from 'yargs';
+import { findIncidents } from '../correlate/index.js';
+import type { IncidentFilter } from '../correlate/types.js';
+import { openCaseDb } from '../store/db.js';
+import { ZoneConverter } from '../time/civil.js';
+import { REPORT_FORMATS, buildReportModel, parseWindow, renderReports, writeReportSet, type ReportFormat } from '../report/index.js';
+import { CliError, EXIT_CODES } from './exit-codes.js';
+import { err, out, safeText } from './terminal.js';
+
+export function reportCommand(y: Argv): Argv {
+  return y.command(
+    'report',
+    'write the report of an incident (Markdown, self-contained HTML or JSON): the answer, facts, timeline, evidence, provenance',
+    (c) =>
+      c
+        .option('pid', { type: 'number', describe: 'the process id (every process that had it gets its own verdict)' })
+        .option('comm', { type: 'string', describe: 'the command name' })
+        .option('incident', { type: 'string', describe: "an incident id from 'procforensics incidents'" })
+        .option('all', { type: 'boolean', default: false, describe: 'one report per incident plus an index, into a directory' })
+        .option('format', { choices: REPORT_FORMATS as unknown as string[], default: 'md', describe: 'output format' })
+        .option('out', { type: 'string', describe: 'output file (directory with --all; default stdout, or reports/ with --all)' })
+        .option('window', { type: 'string', default: '10m', describe: "timeline before the incident: '10m', '30s', '1h', or 'before,after'" })
+        .option('tz', { type: 'string', describe: 'IANA zone to show local times in (default: the case zone, else inferred, else UTC)' })
+        .check((a) => {
+          const n = [a.pid !== undefined, a.comm !== undefined, a.incident !== undefined, a.all === true].filter(Boolean).length;
+          if (n === 0) throw new CliError('report: give one of --pid, --comm, --incident or --all', EXIT_CODES.usage);
+          if (n > 1) throw new CliError('report: give only one of --pid, --comm, --incident or --all', EXIT_CODES.usage);
+          if (a.pid !== undefined && (!Number.isInteger(a.pid) || (a.pid as number) < 0)) throw new CliError(`report: --pid must be a process id`, EXIT_CODES.usage);
+          return true;
+        }),
+    async (argv) => {
+      // A reader that stops early (`| head`) closes the pipe: that is not an error.
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+        throw e;
+      });
+      const window = parseWindow(String(argv.window));
+      if (!window) throw new CliError(`report: --window '${argv.window}' is not a duration (try 10m, 30s, 1h)`, EXIT_CODES.usage);
+      const tz = (argv.tz as string | undefined) ?? null;
+      if (tz && !ZoneConverter.isValid(tz)) throw new CliError(`report: --tz: unknown IANA time zone '${tz}'`, EXIT_CODES.usage);
+      const dbPath = argv.db as string;
+      if (!fs.existsSync(dbPath)) throw new CliError(`report: no case database at ${dbPath} (run 'procforensics ingest' first)`, EXIT_CODES.usage);
+      const format = argv.format as ReportFormat;
+      const db = openCaseDb(dbPath, { readonly: true });
+      try {
+        const filter: IncidentFilter = {};
+        let what = 'any incident';
+        if (argv.pid !== undefined) {
+          filter.pid = argv.pid as number;
+          what = `pid ${argv.pid}`;
+        } else if (argv.comm !== undefined) {
+          filter.comm = argv.comm as string;
+          what = `a process named '${argv.comm}'`;
+        } else if (argv.incident !== undefined) {
+          filter.id = argv.incident as string;
+          what = `incident '${argv.incident}'`;
+        }
+        const incidents = findIncidents(db, filter);
+        if (!incidents.length) {
+          throw new CliError(`report: nothing found for ${what} in ${dbPath} (see 'procforensics incidents')`, EXIT_CODES.notFound);
+        }
+        const opts = { dbPath: path.resolve(dbPath), windowBeforeMs: window.beforeMs, windowAfterMs: window.afterMs, tz };
+        if (argv.all) {
+          const dir = (argv.out as string | undefined) ?? 'reports';
+          const res = writeReportSet(db, incidents, dir, [format], opts);
+          err(`wrote ${incidents.length} report(s) and index.${format} into ${safeText(dir)}`);
+          for (const m of res.models) err(`  ${safeText(m.answer_text)}`);
+          return;
+        }
+        const models = incidents.map((i) => buildReportModel(db, i, opts));
+        const text = renderReports(models, format);
+        if (argv.out) {
+          fs.mkdirSync(path.dirname(path.resolve(argv.out as string)), { recursive: true });
+          fs.writeFileSync(argv.out as string, text);
+          err(`wrote ${safeText(argv.out as string)}`);
+        } else if (format === 'md' && process.stdout.isTTY) {
+          // Markdown on a terminal is read, not parsed: control characters must not reach it.
+          out(text.split('\n').map(safeText).join('\n'));
+        } else process.stdout.write(text);
+      } finally {
+        db.close();
+      }
+    },
+  );
+}

@@ -1,0 +1,261 @@
+// Shared pieces of the cause modules: the candidate each module proposes, evidence lines resolved
+// to (path, line, raw text), signal names, and the "what would settle it" checks.
+// A cause module never decides alone: it proposes candidates and index.ts merges the candidates
+// that describe the same death of the same process.
+import type { Db } from '../store/db.js';
+import { isoUtc } from '../time/civil.js';
+import type { Actor, Cause, Confidence, EvidenceLine, Incident, OomDetails } from './types.js';
+
+export interface Candidate {
+  cause: Cause;
+  /** Which explanation wins when several describe the same death (higher wins). */
+  strength: number;
+  host: string | null;
+  pid: number;
+  comm: string | null;
+  /** When the process died (or was killed), UTC ms. */
+  time_ms: number | null;
+  start_ms?: number | null;
+  boot?: string | null;
+  signal: number | null;
+  confidence: Confidence;
+  summary: string;
+  actor?: Actor;
+  trigger?: { pid: number | null; comm: string | null } | null;
+  oom?: OomDetails | null;
+  evidence: EvidenceLine[];
+  missing?: string[];
+  alternatives?: string[];
+  recommendations?: string[];
+  /** false: only worth reporting when it explains a death another module saw, or when asked for the pid. */
+  standalone: boolean;
+  /** Kernel uptime of the decisive line: the same kernel line copied into several files shares it. */
+  uptime_s?: number | null;
+}
+
+/** Linux x86/arm generic signal numbers (signal(7)). */
+export const SIGNAL_NAMES: Readonly<Record<number, string>> = {
+  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
+  9: 'SIGKILL', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM',
+  16: 'SIGSTKFLT', 17: 'SIGCHLD', 18: 'SIGCONT', 19: 'SIGSTOP', 20: 'SIGTSTP', 21: 'SIGTTIN', 22: 'SIGTTOU',
+  23: 'SIGURG', 24: 'SIGXCPU', 25: 'SIGXFSZ', 26: 'SIGVTALRM', 27: 'SIGPROF', 28: 'SIGWINCH', 29: 'SIGIO',
+  30: 'SIGPWR', 31: 'SIGSYS',
+};
+
+export function signalName(sig: number | null | undefined): string | null {
+  if (sig === null || sig === undefined) return null;
+  return SIGNAL_NAMES[sig] ?? (sig >= 34 && sig <= 64 ? `SIGRTMIN+${sig - 34}` : `signal ${sig}`);
+}
+
+/** Signals a process dies of as a matter of course (terminal hang-up, Ctrl-C, closed pipe). */
+export const ROUTINE_SIGNALS: ReadonlySet<number> = new Set([1, 2, 13]);
+
+export const AUDIT_KILL_RULE = '-a always,exit -F arch=b64 -S kill,tkill,tgkill -F key=kill';
+
+/** audit's "unset" login uid / session: 4294967295 in most records, -1 in OBJ_PID. */
+export function auditId(v: number | null | undefined): number | null {
+  if (v === null || v === undefined) return null;
+  if (v === 4294967295 || v === -1 || v < 0) return null;
+  return v;
+}
+
+export function emptyActor(kind: Actor['kind'] = 'unknown'): Actor {
+  return { kind, user: null, uid: null, auid: null, session: null, from_host: null, tty: null, via: null, command: null };
+}
+
+export function iso(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : isoUtc(ms);
+}
+
+export function mib(kb: number | null | undefined): number | null {
+  if (kb === null || kb === undefined) return null;
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+/** Same host, treating an unknown host (dmesg, pacct) as compatible with any. */
+export function sameHost(a: string | null, b: string | null): boolean {
+  return a === null || b === null || a === b;
+}
+
+interface LineRow {
+  path: string;
+  raw: string | null;
+  ts_utc_ms: number | null;
+  ts_quality: string | null;
+}
+
+/** Resolves (source_id, src_line) to the file path and the raw line as read. */
+export class EvidenceResolver {
+  private readonly stmt;
+  private readonly cache = new Map<string, LineRow | null>();
+  constructor(db: Db) {
+    this.stmt = db.prepare(
+      `SELECT s.path AS path, e.raw AS raw, e.ts_utc_ms AS ts_utc_ms, e.ts_quality AS ts_quality
+       FROM sources s LEFT JOIN events e ON e.source_id = s.id AND e.src_line = ?
+       WHERE s.id = ? LIMIT 1`,
+    );
+  }
+
+  private row(sourceId: number, line: number): LineRow | null {
+    const k = `${sourceId}:${line}`;
+    let r = this.cache.get(k);
+    if (r === undefined) {
+      r = (this.stmt.get(line, sourceId) as LineRow | undefined) ?? null;
+      this.cache.set(k, r);
+    }
+    return r;
+  }
+
+  /**
+   * One evidence line. `text` replaces the stored raw text for binary records (pacct, wtmp), whose
+   * raw form is hex and says nothing to a reader.
+   */
+  line(
+    sourceId: number,
+    srcLine: number,
+    opts: { role?: string; decisive?: boolean; text?: string; ts_utc_ms?: number | null } = {},
+  ): EvidenceLine {
+    const r = this.row(sourceId, srcLine);
+    const ts = opts.ts_utc_ms ?? r?.ts_utc_ms ?? null;
+    const ev: EvidenceLine = {
+      source: r?.path ?? `source#${sourceId}`,
+      line: srcLine,
+      time: iso(ts),
+      text: opts.text ?? r?.raw ?? '',
+    };
+    if (opts.role) ev.role = opts.role;
+    if (opts.decisive) ev.decisive = true;
+    if (r?.ts_quality) ev.time_quality = r.ts_quality;
+    return ev;
+  }
+}
+
+/** Decodes audit's hex encoding of proctitle/cmd (NUL-separated argv) when the value is hex. */
+export function decodeAuditHex(v: string | null | undefined): string | null {
+  if (!v) return null;
+  if (/^[0-9A-F]+$/.test(v) && v.length % 2 === 0 && v.length >= 2) {
+    const s = Buffer.from(v, 'hex').toString('utf8');
+    return s.replace(/\0+$/, '').replace(/\0/g, ' ');
+  }
+  return v.replace(/\0+$/, '').replace(/\0/g, ' ');
+}
+
+/** Maps a cgroup path to the systemd unit or container it belongs to, when the path shows one. */
+export function unitFromCgroup(path: string | null | undefined): string | null {
+  if (!path) return null;
+  const parts = path.split('/').filter(Boolean);
+  if (parts[0] === 'docker' && parts[1]) return `docker container ${parts[1].slice(0, 12)}`;
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const p = parts[i]!;
+    let m = /^(?:docker|cri-containerd|crio|libpod)-([0-9a-f]{12,})\.scope$/.exec(p);
+    if (m) return `${p.split('-')[0]} container ${m[1]!.slice(0, 12)}`;
+    m = /^lxc\.payload\.(.+)$/.exec(p);
+    if (m) return `lxc container ${m[1]}`;
+    if (/\.(service|scope)$/.test(p)) return p;
+  }
+  for (let i = parts.length - 1; i >= 0; i--) if (parts[i]!.endsWith('.slice')) return parts[i]!;
+  return null;
+}
+
+export interface Coverage {
+  source_id: number;
+  path: string;
+  host: string | null;
+  first_ms: number;
+  last_ms: number;
+}
+
+/**
+ * Context shared by the checks that produce `missing_evidence`: what kinds of evidence the case
+ * holds at all, and which time each source covers.
+ */
+export class CaseFacts {
+  readonly hasAudit: boolean;
+  readonly hasKillAudit: boolean;
+  readonly hasPacct: boolean;
+  readonly hasKernel: boolean;
+  readonly coverage: Coverage[];
+  private readonly lossStmt;
+  private readonly suppressedStmt;
+
+  constructor(private readonly db: Db) {
+    const one = (sql: string) => !!db.prepare(sql).get();
+    this.hasAudit = one(`SELECT 1 FROM audit_records LIMIT 1`) || one(`SELECT 1 FROM signals LIMIT 1`);
+    this.hasKillAudit = one(`SELECT 1 FROM signals LIMIT 1`);
+    this.hasPacct = one(`SELECT 1 FROM pacct_records LIMIT 1`);
+    this.hasKernel = one(`SELECT 1 FROM events WHERE program = 'kernel' LIMIT 1`);
+    this.coverage = db
+      .prepare(
+        `SELECT e.source_id AS source_id, s.path AS path, MAX(e.host) AS host, MIN(e.ts_utc_ms) AS first_ms, MAX(e.ts_utc_ms) AS last_ms
+         FROM events e JOIN sources s ON s.id = e.source_id WHERE e.ts_utc_ms IS NOT NULL GROUP BY e.source_id`,
+      )
+      .all() as Coverage[];
+    this.lossStmt = db.prepare(
+      `SELECT ts_utc_ms, kind, detail FROM audit_loss WHERE ts_utc_ms IS NULL OR ts_utc_ms BETWEEN ? AND ? LIMIT 5`,
+    );
+    this.suppressedStmt = db.prepare(
+      `SELECT ts_utc_ms, message FROM events WHERE ts_utc_ms BETWEEN ? AND ? AND program = 'kernel'
+       AND (message LIKE '%callbacks suppressed%' OR message LIKE '%messages suppressed%') LIMIT 3`,
+    );
+  }
+
+  covered(ms: number | null, host: string | null): boolean {
+    if (ms === null) return true;
+    return this.coverage.some((c) => sameHost(c.host, host) && c.first_ms - 60_000 <= ms && ms <= c.last_ms + 60_000);
+  }
+
+  /** What would settle a death at `ms` that the evidence does not explain (or explains only in part). */
+  missing(ms: number | null, host: string | null, opts: { needKill?: boolean } = {}): string[] {
+    const out: string[] = [];
+    if (opts.needKill !== false) {
+      if (!this.hasAudit) {
+        out.push(`no audit log in the evidence: with auditd running and the rule \`${AUDIT_KILL_RULE}\`, the sender of any signal would be recorded`);
+      } else if (!this.hasKillAudit) {
+        out.push(`the audit log holds no kill-syscall records: no audit rule for kill syscalls was loaded; add \`${AUDIT_KILL_RULE}\``);
+      }
+    }
+    if (!this.hasPacct) out.push('no process accounting (pacct): with acct/psacct enabled every process end records its exit status or killing signal');
+    if (ms !== null) {
+      for (const l of this.lossStmt.all(ms - 3_600_000, ms + 3_600_000) as Array<{ ts_utc_ms: number | null; kind: string | null; detail: string | null }>) {
+        out.push(`audit lost records${l.ts_utc_ms !== null ? ` at ${iso(l.ts_utc_ms)}` : ''} (${l.kind ?? 'loss'}${l.detail ? `: ${l.detail}` : ''}): the deciding record may be among them`);
+      }
+      for (const s of this.suppressedStmt.all(ms - 120_000, ms + 120_000) as Array<{ ts_utc_ms: number; message: string }>) {
+        out.push(`kernel messages were rate-limited at ${iso(s.ts_utc_ms)} ("${s.message}"): a kernel line about this process may have been dropped`);
+      }
+      if (!this.covered(ms, host)) out.push(`no log file covers ${iso(ms)}: the logs for that period were rotated away or not collected`);
+    }
+    return out;
+  }
+}
+
+/** Candidate → Incident; `id` is stable for the same evidence. */
+export function toIncident(c: Candidate): Incident {
+  const t = c.time_ms;
+  const idTime = t !== null ? Math.floor(t / 1000) : 0;
+  return {
+    id: `${c.host ?? 'host'}-${c.pid}-${idTime}`,
+    pid: c.pid,
+    comm: c.comm,
+    host: c.host,
+    boot: c.boot ?? null,
+    time: iso(t),
+    start_time: iso(c.start_ms ?? null),
+    cause: c.cause,
+    signal: c.signal,
+    signal_name: signalName(c.signal),
+    confidence: c.confidence,
+    summary: c.summary,
+    actor: c.actor ?? emptyActor(),
+    trigger: c.trigger ?? null,
+    oom: c.oom ?? null,
+    evidence: c.evidence,
+    missing_evidence: c.missing ?? [],
+    alternatives: c.alternatives ?? [],
+    recommendations: c.recommendations ?? [],
+  };
+}
+
+export function describeCandidate(c: Candidate): string {
+  const sig = c.signal !== null ? ` (${signalName(c.signal)})` : '';
+  return `${c.cause}${sig} at ${iso(c.time_ms) ?? 'unknown time'}: ${c.summary}`;
+}

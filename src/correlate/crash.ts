@@ -1,0 +1,133 @@
+// Crashes: the process died of its own fault (formats.md §2.1–2.3, §3.8, §6.9, §7.1).
+//
+//   parser-daemon[16480]: segfault at 0 ip 0000564ddc58336e sp 00007ffc29ee3220 error 6 in parser-daemon[136e,564ddc583000+1000] likely on CPU 1 (core 1, socket 0)
+//   type=ANOM_ABEND msg=audit(1795297746.147:340): auid=4294967295 uid=0 gid=0 ses=4294967295 pid=16480 comm="parser-daemon" exe="/srv/batch/bin/parser-daemon" sig=11 res=1
+//
+// Sources: `process_ends` rows (segfault, trap, gpf, fatal_signal, anom_abend, coredump) written by
+// the parsers; the kernel lines themselves when no parser turned them into facts; pacct ACORE.
+import type { Db } from '../store/db.js';
+import { type Candidate, EvidenceResolver, emptyActor, signalName } from './common.js';
+
+const CRASH_KINDS = ['segfault', 'trap', 'gpf', 'fatal_signal', 'anom_abend', 'coredump'] as const;
+
+/** Default signal per kernel report (x86 traps.c: trap name → signal). */
+const TRAP_SIGNALS: ReadonlyArray<[RegExp, number]> = [
+  [/invalid opcode/, 4],
+  [/divide error/, 8],
+  [/general protection/, 11],
+  [/segfault/, 11],
+  [/stack segment|segment not present/, 7],
+  [/alignment check/, 7],
+  [/int3|breakpoint/, 5],
+];
+
+const KIND_TEXT: Readonly<Record<string, string>> = {
+  segfault: 'segmentation fault reported by the kernel',
+  trap: 'CPU trap reported by the kernel',
+  gpf: 'general protection fault reported by the kernel',
+  fatal_signal: 'fatal signal reported by the kernel',
+  anom_abend: 'audit ANOM_ABEND: abnormal end',
+  coredump: 'core dump',
+};
+
+const SEGFAULT = /^(.+?)\[(\d+)\]: segfault at ([0-9a-f]+) ip ([0-9a-f]+) sp [0-9a-f]+ error ([0-9a-f]+)/;
+const TRAPS = /^(?:traps: )?(.+?)\[(\d+)\] (?:trap (.+?)|(general protection(?: fault)?)) ip:/;
+
+function defaultSignal(kind: string, detail: string | null): number | null {
+  const text = `${kind} ${detail ?? ''}`;
+  for (const [re, sig] of TRAP_SIGNALS) if (re.test(text)) return sig;
+  return null;
+}
+
+interface EndRow {
+  source_id: number;
+  src_line: number;
+  ts_utc_ms: number | null;
+  host: string | null;
+  boot_key: string | null;
+  kind: string;
+  pid: number | null;
+  comm: string | null;
+  exe: string | null;
+  signal: number | null;
+  detail: string | null;
+}
+
+function crashRecs(comm: string | null): string[] {
+  return [
+    `collect the core dump of ${comm ?? 'the process'} (systemd-coredump / kernel.core_pattern) and fix the fault; Restart=on-failure keeps a service up meanwhile`,
+  ];
+}
+
+export function crashCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
+  const out: Candidate[] = [];
+  const rows = db
+    .prepare(`SELECT * FROM process_ends WHERE pid IS NOT NULL AND kind IN (${CRASH_KINDS.map(() => '?').join(',')})`)
+    .all(...CRASH_KINDS) as EndRow[];
+  const seen = rows.map((r) => ({ pid: r.pid!, ms: r.ts_utc_ms }));
+  for (const r of rows) {
+    const sig = r.signal ?? defaultSignal(r.kind, r.detail);
+    out.push({
+      cause: 'crash',
+      strength: r.kind === 'coredump' || r.kind === 'anom_abend' ? 88 : 90,
+      host: r.host,
+      pid: r.pid!,
+      comm: r.comm,
+      time_ms: r.ts_utc_ms,
+      boot: r.boot_key,
+      signal: sig,
+      confidence: 'high',
+      summary: `${r.comm ?? 'the process'} (pid ${r.pid}) crashed: ${KIND_TEXT[r.kind] ?? r.kind}${sig ? ` (${signalName(sig)})` : ''}${r.detail ? `: ${r.detail}` : ''}`,
+      actor: { ...emptyActor('kernel'), via: 'kernel' },
+      evidence: [ev.line(r.source_id, r.src_line, { role: KIND_TEXT[r.kind] ?? r.kind, decisive: true })],
+      recommendations: crashRecs(r.comm),
+      standalone: true,
+    });
+  }
+  // Kernel lines no parser turned into facts.
+  const kernel = db
+    .prepare(
+      `SELECT source_id, src_line, ts_utc_ms, host, boot_key, uptime_s, message FROM events WHERE program = 'kernel'
+       AND (message LIKE '%]: segfault at %' OR message LIKE '%] trap %' OR message LIKE '%] general protection%')`,
+    )
+    .all() as Array<EndRow & { uptime_s: number | null; message: string }>;
+  for (const k of kernel) {
+    let m = SEGFAULT.exec(k.message);
+    let pid: number;
+    let comm: string;
+    let kind: string;
+    let sig: number | null;
+    if (m) {
+      comm = m[1]!;
+      pid = Number(m[2]);
+      kind = 'segfault';
+      sig = 11;
+    } else if ((m = TRAPS.exec(k.message))) {
+      comm = m[1]!;
+      pid = Number(m[2]);
+      kind = m[4] ? 'gpf' : 'trap';
+      sig = defaultSignal(kind, m[3] ?? m[4] ?? null);
+    } else continue;
+    if (seen.some((s) => s.pid === pid && (s.ms === null || k.ts_utc_ms === null || Math.abs(s.ms - k.ts_utc_ms) <= 2000))) continue;
+    out.push({
+      cause: 'crash',
+      strength: 90,
+      host: k.host,
+      pid,
+      comm,
+      time_ms: k.ts_utc_ms,
+      boot: k.boot_key,
+      signal: sig,
+      confidence: 'high',
+      summary: `${comm} (pid ${pid}) crashed: ${KIND_TEXT[kind]}${sig ? ` (${signalName(sig)})` : ''}`,
+      actor: { ...emptyActor('kernel'), via: 'kernel' },
+      evidence: [ev.line(k.source_id, k.src_line, { role: KIND_TEXT[kind]!, decisive: true })],
+      recommendations: crashRecs(comm),
+      standalone: true,
+      uptime_s: k.uptime_s,
+    });
+  }
+  return out;
+}
+
+export { crashRecs };

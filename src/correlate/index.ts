@@ -1,0 +1,212 @@
+// Correlation: every cause module proposes candidates (one per death it can see); candidates that
+// describe the same death of the same process are merged into one incident, the strongest
+// explanation wins and the others become alternatives and evidence.
+//
+// Process identity is (host, pid, time): pids are reused, so two candidates are the same death
+// only when their times are close and their comms agree.
+import type { Db } from '../store/db.js';
+import type { EvidenceLine, Incident, IncidentFilter } from './types.js';
+import { type Candidate, CaseFacts, EvidenceResolver, describeCandidate, iso, sameHost, toIncident } from './common.js';
+import { oomCandidates } from './oom.js';
+import { signalCandidates } from './signal.js';
+import { crashCandidates } from './crash.js';
+import { systemdCandidates } from './systemd.js';
+import { forkCandidates } from './forkfail.js';
+import { hostDownFor, hostDowns, panicCandidates } from './hostdown.js';
+import { pacctCandidates } from './exit.js';
+
+export type { Incident, IncidentFilter } from './types.js';
+
+/** Two reports of one death: pacct end times are second-rounded, a SIGTERM handler takes a moment. */
+const SAME_DEATH_MS = 5_000;
+
+function commsAgree(a: string | null, b: string | null): boolean {
+  if (!a || !b) return true;
+  // comm is cut at 15 bytes; pacct sees the comm after exec, audit the one at kill time.
+  return a === b || a.startsWith(b.slice(0, 15)) || b.startsWith(a.slice(0, 15));
+}
+
+function sameDeath(a: Candidate, b: Candidate): boolean {
+  if (a.pid !== b.pid || !sameHost(a.host, b.host)) return false;
+  if (a.uptime_s != null && b.uptime_s != null && Math.abs(a.uptime_s - b.uptime_s) < 0.01) return true;
+  if (a.time_ms === null || b.time_ms === null) return commsAgree(a.comm, b.comm) && !!a.comm && !!b.comm;
+  return Math.abs(a.time_ms - b.time_ms) <= SAME_DEATH_MS && commsAgree(a.comm, b.comm);
+}
+
+interface Group {
+  members: Candidate[];
+}
+
+function allCandidates(db: Db, ev: EvidenceResolver, pid: number | null): Candidate[] {
+  const list = [
+    ...oomCandidates(db, ev),
+    ...signalCandidates(db, ev),
+    ...crashCandidates(db, ev),
+    ...systemdCandidates(db, ev),
+    ...forkCandidates(db, ev),
+    ...panicCandidates(db, ev),
+    ...pacctCandidates(db, ev, pid),
+  ];
+  return pid === null ? list : list.filter((c) => c.pid === pid);
+}
+
+function group(cands: Candidate[]): Group[] {
+  const sorted = [...cands].sort((a, b) => b.strength - a.strength);
+  const groups: Group[] = [];
+  for (const c of sorted) {
+    const g = groups.find((x) => x.members.some((m) => sameDeath(m, c)));
+    if (g) g.members.push(c);
+    else groups.push({ members: [c] });
+  }
+  return groups;
+}
+
+function evidenceKey(e: EvidenceLine): string {
+  return `${e.source}:${e.line}`;
+}
+
+function toMergedIncident(g: Group, facts: CaseFacts): Incident {
+  const [win, ...rest] = g.members as [Candidate, ...Candidate[]];
+  const c: Candidate = { ...win, evidence: [...win.evidence], missing: [...(win.missing ?? [])], alternatives: [...(win.alternatives ?? [])], recommendations: [...(win.recommendations ?? [])] };
+  const seen = new Set(c.evidence.map(evidenceKey));
+  for (const o of rest) {
+    c.comm ??= o.comm;
+    c.host ??= o.host;
+    c.boot ??= o.boot ?? null;
+    if (c.start_ms == null && o.start_ms != null) c.start_ms = o.start_ms;
+    for (const e of o.evidence) {
+      if (seen.has(evidenceKey(e))) continue;
+      seen.add(evidenceKey(e));
+      c.evidence.push({ ...e, decisive: false });
+    }
+    if (o.cause === win.cause && (o.signal === null || win.signal === null || o.signal === win.signal)) continue;
+    const agrees = o.signal !== null && o.signal === win.signal;
+    c.alternatives!.push(`${agrees ? 'consistent' : 'weaker, not chosen'}: ${describeCandidate(o)}`);
+    if (!agrees && o.signal !== null && win.signal !== null && o.cause === 'signal') {
+      c.missing!.push(`process accounting reports signal ${o.signal}, not ${win.signal}: the process may have ended before or apart from this kill`);
+    }
+  }
+  // Independent confirmation (e.g. pacct AXSIG 9 after an audited kill -9) raises a medium verdict.
+  if (c.confidence === 'medium' && rest.some((o) => o.signal !== null && o.signal === win.signal && o.cause !== win.cause)) c.confidence = 'high';
+  if (c.cause === 'signal' && (!c.actor || c.actor.kind === 'unknown')) {
+    for (const m of facts.missing(c.time_ms, c.host)) if (!c.missing!.includes(m)) c.missing!.push(m);
+  }
+  const inc = toIncident(c);
+  return inc;
+}
+
+function applyFilter(list: Incident[], f: IncidentFilter): Incident[] {
+  return list.filter((i) => {
+    const t = i.time ? Date.parse(i.time) : null;
+    if (f.since != null && (t === null || t < f.since)) return false;
+    if (f.until != null && (t === null || t > f.until)) return false;
+    if (f.cause && i.cause !== f.cause) return false;
+    if (f.pid != null && i.pid !== f.pid) return false;
+    if (f.comm && i.comm !== f.comm) return false;
+    if (f.id && i.id !== f.id) return false;
+    return true;
+  });
+}
+
+function newestFirst(a: Incident, b: Incident): number {
+  return (b.time ?? '').localeCompare(a.time ?? '') || a.pid - b.pid;
+}
+
+/** Every disappearance the cause modules find, newest first. With `pid`, see `processesByPid`. */
+export function findIncidents(db: Db, filter: IncidentFilter = {}): Incident[] {
+  if (filter.pid != null) return applyFilter(processesByPid(db, filter.pid), filter);
+  const ev = new EvidenceResolver(db);
+  const facts = new CaseFacts(db);
+  const groups = group(allCandidates(db, ev, null)).filter((g) => g.members.some((m) => m.standalone));
+  return applyFilter(groups.map((g) => toMergedIncident(g, facts)), filter).sort(newestFirst);
+}
+
+interface Sighting {
+  ms: number | null;
+  host: string | null;
+  boot: string | null;
+  comm: string | null;
+  source_id: number;
+  src_line: number;
+  role: string;
+}
+
+function sightings(db: Db, pid: number): Sighting[] {
+  const q = (sql: string, role: string) =>
+    (db.prepare(sql).all(pid) as Array<Omit<Sighting, 'role'>>).map((r) => ({ ...r, role }));
+  return [
+    ...q(`SELECT ts_utc_ms AS ms, host, boot_key AS boot, program AS comm, source_id, src_line FROM events WHERE pid = ?`, 'a log line written by this pid'),
+    ...q(`SELECT ts_utc_ms AS ms, host, NULL AS boot, NULL AS comm, source_id, src_line FROM logins WHERE pid = ?`, 'login record of this pid'),
+    ...q(`SELECT ts_utc_ms AS ms, host, NULL AS boot, NULL AS comm, source_id, src_line FROM commands WHERE pid = ?`, 'command run by this pid'),
+    ...q(`SELECT ts_utc_ms AS ms, host, NULL AS boot, sender_comm AS comm, source_id, src_line FROM signals WHERE sender_pid = ?`, 'signal sent by this pid'),
+    ...q(`SELECT ts_utc_ms AS ms, host AS host, NULL AS boot, NULL AS comm, source_id, src_line FROM utmp_records WHERE pid = ? AND ts_utc_ms IS NOT NULL`, 'login accounting record (wtmp)'),
+  ].sort((a, b) => (a.ms ?? 0) - (b.ms ?? 0));
+}
+
+/**
+ * Every distinct process that had pid N, each with its own verdict: the explained deaths, then the
+ * sightings no module explains (each boot segment is a different process), as host-down or unknown.
+ */
+export function processesByPid(db: Db, pid: number): Incident[] {
+  const ev = new EvidenceResolver(db);
+  const facts = new CaseFacts(db);
+  const groups = group(allCandidates(db, ev, pid));
+  const incidents = groups.map((g) => toMergedIncident(g, facts));
+  const deaths = groups
+    .map((g) => ({ ms: g.members.find((m) => m.time_ms !== null)?.time_ms ?? null, start: g.members.find((m) => m.start_ms != null)?.start_ms ?? null }))
+    .filter((d): d is { ms: number; start: number | null } => d.ms !== null);
+  const unexplained = sightings(db, pid).filter(
+    (s) => s.ms !== null && !deaths.some((d) => s.ms! <= d.ms + SAME_DEATH_MS && (d.start === null ? s.ms! >= d.ms - 3_600_000 : s.ms! >= d.start - 1000)),
+  );
+  // Split by boot (and by host): pid N in another boot is another process.
+  const segments: Sighting[][] = [];
+  for (const s of unexplained) {
+    const last = segments[segments.length - 1];
+    const prev = last?.[last.length - 1];
+    const death = prev ? deaths.find((d) => prev.ms! < d.ms && d.ms < s.ms!) : undefined;
+    if (!last || !prev || (prev.boot && s.boot && prev.boot !== s.boot) || !sameHost(prev.host, s.host) || death) segments.push([s]);
+    else last.push(s);
+  }
+  const downs = hostDowns(db);
+  const lastEvent = (db.prepare(`SELECT MAX(ts_utc_ms) AS t FROM events`).get() as { t: number | null }).t;
+  for (const seg of segments) {
+    const first = seg[0]!;
+    const lastS = seg[seg.length - 1]!;
+    const comm = seg.find((s) => s.comm)?.comm ?? null;
+    const host = seg.find((s) => s.host)?.host ?? null;
+    const down = hostDownFor(db, ev, pid, comm, host, lastS.ms!, downs);
+    const evidence = [first, ...(seg.length > 1 ? [lastS] : [])].map((s, i) =>
+      ev.line(s.source_id, s.src_line, { role: i === 0 ? `first sighting: ${s.role}` : `last sighting: ${s.role}` }),
+    );
+    if (down) {
+      down.evidence.unshift(...evidence);
+      down.start_ms = first.ms;
+      incidents.push(toMergedIncident({ members: [down] }, facts));
+      continue;
+    }
+    const maybeAlive = lastEvent !== null && lastEvent - lastS.ms! < 600_000;
+    const missing = facts.missing(lastS.ms, host);
+    incidents.push(
+      toIncident({
+        cause: 'unknown',
+        strength: 0,
+        host,
+        pid,
+        comm,
+        time_ms: lastS.ms,
+        start_ms: first.ms,
+        boot: first.boot,
+        signal: null,
+        confidence: 'low',
+        summary:
+          `${comm ?? 'process'} (pid ${pid}) was seen from ${iso(first.ms)} to ${iso(lastS.ms)}; nothing in the evidence says how it ended` +
+          (maybeAlive ? ' (it may still have been running when the logs were collected)' : ''),
+        evidence,
+        missing,
+        recommendations: [`load the audit rule \`-a always,exit -F arch=b64 -S kill,tkill,tgkill -F key=kill\` and enable process accounting so the next end is recorded`],
+        standalone: true,
+      }),
+    );
+  }
+  return incidents.sort(newestFirst);
+}

@@ -1,0 +1,435 @@
+// Kernel OOM kills, read from the kernel lines of each source in order (formats.md §1).
+//
+//   report-builder invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0
+//   CPU: 1 UID: 0 PID: 16403 Comm: report-builder Not tainted 6.18.44-fc-v657 #1 PREEMPT(none)
+//   memory: usage 65536kB, limit 65536kB, failcnt 51
+//   [  pid  ]   uid  tgid total_vm      rss rss_anon rss_file rss_shmem pgtables_bytes swapents oom_score_adj name
+//   [  16400]     0 16400    11927    11629    11328      301         0   135168        0             0 cache-warmer
+//   oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/a,task_memcg=/a,task=cache-warmer,pid=16400,uid=0
+//   Memory cgroup out of memory: Killed process 16400 (cache-warmer) total-vm:47708kB, anon-rss:45312kB, …
+//
+// One OOM report is a block: header (the allocating task = trigger), stack (CPU/PID/Comm), memcg
+// usage or Mem-Info, task table, `oom-kill:` summary (5.0+), victim-selection line (≤5.1), the
+// `Killed process` line, then the reaper. Everything but the `Killed process` line is rate-limited,
+// so that line alone makes an incident. The same report is copied into kern.log, syslog, messages
+// and dmesg: copies are merged on (host, victim pid, time within 2 s) or identical kernel uptime.
+import type { Db } from '../store/db.js';
+import type { EvidenceLine, OomDetails, OomTask } from './types.js';
+import { type Candidate, EvidenceResolver, emptyActor, mib, sameHost, unitFromCgroup } from './common.js';
+
+/** formats.md §1.2 parser advice; `comm` may contain spaces. */
+const HEADER =
+  /^(.+?) invoked oom-killer: gfp_mask=(0x[0-9a-f]+)(?:\(([^)]*)\))?,(?: nodemask=([^,]*),)?\s+order=(-?\d+)(?:, oom_adj=(-?\d+))?(?:, oom_score_adj=(-?\d+))?/;
+/** Stack dump header: `CPU: 2 PID: 14134 Comm: java …`, 6.x adds `UID: n`. */
+/** The header cut by a mail client after `oom-killer:`: the comm is still the trigger. */
+const HEADER_LOOSE = /^(.+?) invoked oom-killer:/;
+const CPU_LINE = /^(?:CPU: \d+ (?:UID: \d+ )?PID: (\d+) Comm: |Pid: (\d+), comm: )(.{1,20}?)(?: (?:Not tainted|Tainted:)|\s*$)/;
+const TASK_IN = /^Task in (\S+) killed as a result of limit of (\S+)/;
+const MEM_USAGE = /^memory: usage (\d+)kB, limit (\d+)kB/;
+const MEMCG_STATS = /^Memory cgroup stats for (\S+?):?(?:\s|$)/;
+const TABLE_HEAD = /^\[\s*pid\s*\]\s+uid\s+tgid\s+(.*?)\s+name\s*$/;
+const TABLE_ROW = /^\[\s*(\d+)\]\s+(\d+)\s+(\d+)\s+(.*)$/;
+const SUMMARY = /^oom-kill:(constraint=.*)$/;
+const SELECT = /^(?:(.*?): )?[Kk]ill process (\d+) \((.*)\) score (\d+) or (?:sacrifice child|a child)/;
+/** formats.md §1.8: one regex for every `Killed process` variant. */
+const KILLED =
+  /^(?:(Out of memory(?: \(oom_kill_allocating_task\))?|Memory cgroup out of memory): )?Killed process (\d+)(?:, UID (\d+),)? \((.*)\)(?:, UID (\d+))?(?:,? (?:total-vm|vsz):(\d+)kB, anon-rss:(\d+)kB, file-rss:(\d+)kB(?:, shmem-rss:(\d+)kB)?(?:, UID:(\d+) pgtables:(\d+)kB oom_score_adj:(-?\d+))?)?\.?$/;
+/** A `Killed process` line cut by a mail client or a console: keep pid and comm. */
+const KILLED_LOOSE = /^(?:(Out of memory(?: \(oom_kill_allocating_task\))?|Memory cgroup out of memory): )?Killed process (\d+)(?:, UID (\d+),)? \(([^)]*)\)/;
+/** Cut right after the pid (mail wrapping): the comm comes from the summary or the task table. */
+const KILLED_PID_ONLY = /^(?:(Out of memory(?: \(oom_kill_allocating_task\))?|Memory cgroup out of memory): )?Killed process (\d+)\s*$/;
+const REAPER = /^oom_reaper: reaped process (\d+) \((.*)\)/;
+const OOM_GROUP = /^Tasks in (\S+) are going to be killed due to memory\.oom\.group set/;
+const SUPPRESSED = /(?:oom_kill_process|dump_header|out_of_memory)[^:]*: \d+ callbacks suppressed|printk: \d+ messages suppressed/;
+
+export interface KernelLine {
+  source_id: number;
+  src_line: number;
+  ts_utc_ms: number | null;
+  host: string | null;
+  uptime_s: number | null;
+  boot_key: string | null;
+  message: string;
+}
+
+export interface OomKill {
+  victim_pid: number;
+  victim_comm: string;
+  reason: string | null;
+  uid: number | null;
+  total_vm_kb: number | null;
+  anon_rss_kb: number | null;
+  file_rss_kb: number | null;
+  shmem_rss_kb: number | null;
+  trigger_pid: number | null;
+  trigger_comm: string | null;
+  details: OomDetails;
+  chosen: { pid: number; comm: string; score: number } | null;
+  reaped: boolean;
+  /** Lines of the block, the Killed line flagged. */
+  lines: Array<{ line: KernelLine; role: string; decisive: boolean }>;
+  killed: KernelLine;
+  header_seen: boolean;
+  suppressed_seen: boolean;
+}
+
+interface Block {
+  trigger_comm: string | null;
+  trigger_pid: number | null;
+  gfp_mask: string | null;
+  order: number | null;
+  columns: string[] | null;
+  tasks: Array<Omit<OomTask, 'rank' | 'rss_mib'>>;
+  constraint: string | null;
+  oom_memcg: string | null;
+  task_memcg: string | null;
+  usage_kb: number | null;
+  limit_kb: number | null;
+  memcg_hint: string | null;
+  summary_pid: number | null;
+  summary_task: string | null;
+  chosen: { pid: number; comm: string; score: number } | null;
+  oom_group: boolean;
+  lines: Array<{ line: KernelLine; role: string; decisive: boolean }>;
+  last_ms: number | null;
+  last_uptime: number | null;
+  header_seen: boolean;
+}
+
+function newBlock(): Block {
+  return {
+    trigger_comm: null, trigger_pid: null, gfp_mask: null, order: null, columns: null, tasks: [], constraint: null,
+    oom_memcg: null, task_memcg: null, usage_kb: null, limit_kb: null, memcg_hint: null, summary_pid: null, summary_task: null, chosen: null,
+    oom_group: false, lines: [], last_ms: null, last_uptime: null, header_seen: false,
+  };
+}
+
+function num(s: string | undefined): number | null {
+  if (s === undefined || s === '') return null;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** `key=value,key=value` of the oom-kill summary; cgroup paths never hold `,` in practice. */
+function parseSummary(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of s.split(',')) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i)] = part.slice(i + 1);
+    else if (part === 'global_oom') out['global_oom'] = '1';
+  }
+  return out;
+}
+
+function scopeOf(b: Block, reason: string | null): OomDetails['scope'] {
+  switch (b.constraint) {
+    case 'CONSTRAINT_MEMCG': return 'memcg';
+    case 'CONSTRAINT_NONE': return 'global';
+    case 'CONSTRAINT_CPUSET': return 'cpuset';
+    case 'CONSTRAINT_MEMORY_POLICY': return 'mempolicy';
+  }
+  if (b.oom_memcg) return 'memcg';
+  if (reason === 'Memory cgroup out of memory') return 'memcg';
+  if (b.usage_kb !== null && b.limit_kb !== null) return 'memcg';
+  if (reason && reason.startsWith('Out of memory')) return 'global';
+  return 'unknown';
+}
+
+/** Kernel "unlimited" prints as 9007199254740988kB (page_counter max × 4 kB). */
+function limitMib(kb: number | null): number | null {
+  if (kb === null || kb >= 9007199254740988 / 2) return null;
+  return mib(kb);
+}
+
+function finishTasks(b: Block, victimPid: number): { tasks: OomTask[]; rank: number | null } {
+  const sorted = [...b.tasks].sort((x, y) => (y.rss_pages ?? 0) - (x.rss_pages ?? 0));
+  const tasks: OomTask[] = sorted.map((t, i) => ({ ...t, rank: i + 1, rss_mib: t.rss_pages !== null ? mib(t.rss_pages * 4) : null }));
+  const v = tasks.find((t) => t.pid === victimPid);
+  return { tasks, rank: v ? v.rank : null };
+}
+
+/** Within one source, lines of one report are at most this far apart. */
+const BLOCK_SPAN_MS = 60_000;
+const BLOCK_SPAN_UPTIME_S = 60;
+
+/**
+ * Parses the kernel lines of ONE source, in file order, into OOM kills. Pure: no database.
+ * Lines that are not part of an OOM report are ignored.
+ */
+export function parseOomLines(lines: Iterable<KernelLine>): OomKill[] {
+  const kills: OomKill[] = [];
+  let b: Block | null = null;
+  let lastKill: OomKill | null = null;
+  let suppressedAt: number | null = null;
+  const stale = (x: Block, l: KernelLine) =>
+    (x.last_ms !== null && l.ts_utc_ms !== null && Math.abs(l.ts_utc_ms - x.last_ms) > BLOCK_SPAN_MS) ||
+    (x.last_uptime !== null && l.uptime_s !== null && Math.abs(l.uptime_s - x.last_uptime) > BLOCK_SPAN_UPTIME_S);
+  const touch = (x: Block, l: KernelLine, role: string, decisive = false) => {
+    x.lines.push({ line: l, role, decisive });
+    if (l.ts_utc_ms !== null) x.last_ms = l.ts_utc_ms;
+    if (l.uptime_s !== null) x.last_uptime = l.uptime_s;
+  };
+  for (const l of lines) {
+    const msg = l.message.replace(/\s+$/, '');
+    if (b && stale(b, l)) b = null;
+    let m: RegExpExecArray | null;
+    if (SUPPRESSED.test(msg)) {
+      suppressedAt = l.src_line;
+      continue;
+    }
+    if ((m = HEADER.exec(msg) ?? HEADER_LOOSE.exec(msg))) {
+      b = newBlock();
+      b.header_seen = true;
+      b.trigger_comm = m[1]!;
+      b.gfp_mask = m[2] ?? null;
+      b.order = num(m[5]);
+      touch(b, l, 'OOM killer invoked (the allocating task)');
+      continue;
+    }
+    if ((m = KILLED.exec(msg)) || (m = KILLED_LOOSE.exec(msg)) || (m = KILLED_PID_ONLY.exec(msg))) {
+      const full = m.length > 6;
+      const pid = Number(m[2]);
+      const known = b && b.summary_pid === pid ? b.summary_task : b?.tasks.find((t) => t.pid === pid)?.name ?? (b?.chosen?.pid === pid ? b.chosen.comm : null);
+      const comm = m[4] ?? known ?? '?';
+      // A second kill with no new header: a cascade. Only memory.oom.group kills share the report.
+      if (b && b.lines.some((x) => x.decisive) && !b.oom_group) b = null;
+      const blk: Block = b ?? newBlock();
+      touch(blk, l, 'the kernel killed the process', true);
+      const reason = m[1] ?? null;
+      const { tasks, rank } = finishTasks(blk, pid);
+      const victimTask = tasks.find((t) => t.pid === pid);
+      const details: OomDetails = {
+        scope: scopeOf(blk, reason),
+        constraint: blk.constraint,
+        oom_memcg: blk.oom_memcg,
+        task_memcg: blk.task_memcg,
+        unit: unitFromCgroup(blk.task_memcg ?? blk.oom_memcg ?? blk.memcg_hint),
+        limit_mib: limitMib(blk.limit_kb),
+        usage_mib: mib(blk.usage_kb),
+        victim_rank: rank,
+        victim_anon_rss_mib: full ? mib(num(m[7])) : null,
+        victim_file_rss_mib: full ? mib(num(m[8])) : null,
+        victim_total_vm_mib: full ? mib(num(m[6])) : victimTask?.total_vm_pages ? mib(victimTask.total_vm_pages * 4) : null,
+        gfp_mask: blk.gfp_mask,
+        order: blk.order,
+        tasks,
+      };
+      const k: OomKill = {
+        victim_pid: pid,
+        victim_comm: comm,
+        reason,
+        uid: num(m[3]) ?? (full ? num(m[5]) ?? num(m[10]) : null),
+        total_vm_kb: full ? num(m[6]) : null,
+        anon_rss_kb: full ? num(m[7]) : null,
+        file_rss_kb: full ? num(m[8]) : null,
+        shmem_rss_kb: full ? num(m[9]) : null,
+        trigger_pid: blk.trigger_pid,
+        trigger_comm: blk.trigger_comm,
+        details,
+        chosen: blk.chosen,
+        reaped: false,
+        lines: blk.lines.slice(),
+        killed: l,
+        header_seen: blk.header_seen,
+        suppressed_seen: suppressedAt !== null,
+      };
+      kills.push(k);
+      lastKill = k;
+      b = blk.oom_group ? blk : null;
+      continue;
+    }
+    if ((m = REAPER.exec(msg))) {
+      if (lastKill && lastKill.victim_pid === Number(m[1])) {
+        lastKill.reaped = true;
+        lastKill.lines.push({ line: l, role: 'the OOM reaper freed its memory', decisive: false });
+      }
+      continue;
+    }
+    if (!b) {
+      // Report parts without a header line (header lost or rate-limited): open an anonymous block.
+      if (SUMMARY.test(msg) || TABLE_HEAD.test(msg) || TASK_IN.test(msg) || SELECT.test(msg) || msg === 'Tasks state (memory values in pages):') b = newBlock();
+      else continue;
+    }
+    if ((m = CPU_LINE.exec(msg))) {
+      const cpuComm = m[3]!.trim();
+      if (b.trigger_pid === null && (b.trigger_comm === null || cpuComm === b.trigger_comm.trim().slice(0, 15))) {
+        b.trigger_pid = Number(m[1] ?? m[2]);
+        if (b.trigger_comm === null) b.trigger_comm = cpuComm;
+        touch(b, l, 'the allocating task');
+      }
+    } else if ((m = TASK_IN.exec(msg))) {
+      b.task_memcg = m[1]!;
+      b.oom_memcg = m[2]!;
+      touch(b, l, 'the memory cgroup whose limit was hit');
+    } else if ((m = MEM_USAGE.exec(msg))) {
+      if (b.usage_kb === null) {
+        b.usage_kb = Number(m[1]);
+        b.limit_kb = Number(m[2]);
+        touch(b, l, 'memory cgroup usage and limit');
+      }
+    } else if ((m = MEMCG_STATS.exec(msg))) {
+      if (b.memcg_hint === null) b.memcg_hint = m[1]!;
+    } else if ((m = TABLE_HEAD.exec(msg))) {
+      b.columns = m[1]!.trim().split(/\s+/);
+      b.tasks = [];
+    } else if ((m = TABLE_ROW.exec(msg)) && b.columns) {
+      const rest = m[4]!;
+      const n = b.columns.length;
+      // N numeric columns, then the name (which may hold spaces).
+      const re = new RegExp(`^${'\\s*(-?\\d+)'.repeat(n)}\\s(.*)$`);
+      const r = re.exec(rest);
+      if (r) {
+        const col = (name: string) => {
+          const i = b!.columns!.indexOf(name);
+          return i >= 0 ? Number(r[i + 1]) : null;
+        };
+        b.tasks.push({
+          pid: Number(m[1]),
+          uid: Number(m[2]),
+          tgid: Number(m[3]),
+          total_vm_pages: col('total_vm'),
+          rss_pages: col('rss'),
+          pgtables_bytes: col('pgtables_bytes'),
+          swapents: col('swapents'),
+          oom_score_adj: col('oom_score_adj') ?? col('oom_adj'),
+          name: r[n + 1]!.trim(),
+        });
+      }
+    } else if ((m = SUMMARY.exec(msg))) {
+      const f = parseSummary(m[1]!);
+      b.constraint = f['constraint'] ?? null;
+      if (f['oom_memcg']) b.oom_memcg = f['oom_memcg'];
+      if (f['task_memcg']) b.task_memcg = f['task_memcg'];
+      b.summary_pid = num(f['pid']);
+      b.summary_task = f['task'] ?? null;
+      touch(b, l, 'OOM summary: constraint and cgroups');
+    } else if ((m = SELECT.exec(msg))) {
+      b.chosen = { pid: Number(m[2]), comm: m[3]!, score: Number(m[4]) };
+      touch(b, l, 'the victim chosen by the OOM killer');
+    } else if ((m = OOM_GROUP.exec(msg))) {
+      b.oom_group = true;
+      touch(b, l, 'memory.oom.group: the whole cgroup is killed');
+    }
+  }
+  return kills;
+}
+
+const KERNEL_SQL = `
+  SELECT source_id, src_line, ts_utc_ms, host, uptime_s, boot_key, message FROM events
+  WHERE program = 'kernel' AND (
+    message LIKE '%invoked oom-killer%' OR message LIKE 'CPU: %PID: %' OR message LIKE 'Pid: %comm: %' OR message LIKE 'Task in %'
+    OR message LIKE 'memory: usage%' OR message LIKE 'Memory cgroup stats for%' OR message LIKE '[%'
+    OR message LIKE 'Tasks state%' OR message LIKE 'oom-kill:%' OR message LIKE '%ill process%' OR message LIKE '%illed process%'
+    OR message LIKE 'oom_reaper:%' OR message LIKE '%suppressed%' OR message LIKE 'Tasks in %')
+  ORDER BY source_id, src_line`;
+
+function fmtMib(v: number | null): string {
+  return v === null ? '?' : `${v} MiB`;
+}
+
+function toCandidate(k: OomKill, ev: EvidenceResolver): Candidate {
+  const d = k.details;
+  const evidence: EvidenceLine[] = k.lines.map((x) =>
+    ev.line(x.line.source_id, x.line.src_line, { role: x.role, decisive: x.decisive }),
+  );
+  const where =
+    d.scope === 'memcg'
+      ? `memory cgroup ${d.oom_memcg ?? d.task_memcg ?? '(path not logged)'}${d.limit_mib !== null ? ` hit its ${fmtMib(d.limit_mib)} limit` : ' hit its limit'}`
+      : d.scope === 'global'
+        ? 'the host ran out of memory'
+        : d.scope === 'unknown' ? 'out of memory (scope not logged)' : `out of memory within its ${d.scope}`;
+  const rss = k.anon_rss_kb !== null ? `, ${fmtMib(mib(k.anon_rss_kb + (k.file_rss_kb ?? 0) + (k.shmem_rss_kb ?? 0)))} resident` : '';
+  const trig =
+    k.trigger_comm !== null
+      ? k.trigger_pid === k.victim_pid || (k.trigger_pid === null && k.trigger_comm === k.victim_comm)
+        ? `; ${k.trigger_comm} itself triggered it`
+        : `; ${k.trigger_comm}${k.trigger_pid !== null ? ` (pid ${k.trigger_pid})` : ''} triggered it by allocating`
+      : '';
+  const rank = d.victim_rank !== null ? `, rank ${d.victim_rank} of ${d.tasks.length} by RSS` : '';
+  const summary = `kernel OOM killer: ${where}; killed ${k.victim_comm} (pid ${k.victim_pid}${rss}${rank})${trig}${d.unit ? ` [${d.unit}]` : ''}`;
+  const missing: string[] = [];
+  if (!k.header_seen) {
+    missing.push(
+      k.suppressed_seen
+        ? 'the OOM report (trigger, task table) was rate-limited away ("callbacks suppressed"): only the kill line was logged'
+        : 'the OOM report header and task table are not in the evidence (rate-limited or cut): the trigger is unknown',
+    );
+  }
+  const rec: string[] = [];
+  if (d.scope === 'memcg') {
+    rec.push(
+      `raise the memory limit of ${d.unit ?? d.oom_memcg ?? 'the cgroup'}${d.limit_mib !== null ? ` (now ${fmtMib(d.limit_mib)})` : ''} (MemoryMax= for a systemd unit) or reduce what runs in it`,
+    );
+  } else {
+    rec.push('add memory or swap, or cap the task that grew (MemoryMax= on its unit)');
+  }
+  rec.push(`protect ${k.victim_comm} if it must survive: oom_score_adj / OOMScoreAdjust=-500 (or lower) on its unit`);
+  return {
+    cause: 'oom-kill',
+    strength: 100,
+    host: k.killed.host,
+    pid: k.victim_pid,
+    comm: k.victim_comm,
+    time_ms: k.killed.ts_utc_ms,
+    boot: k.killed.boot_key,
+    signal: 9,
+    confidence: 'high',
+    summary,
+    actor: { ...emptyActor('kernel'), via: 'kernel', uid: k.uid },
+    trigger: k.trigger_comm !== null || k.trigger_pid !== null ? { pid: k.trigger_pid, comm: k.trigger_comm } : null,
+    oom: d,
+    evidence,
+    missing,
+    recommendations: rec,
+    standalone: true,
+    uptime_s: k.killed.uptime_s,
+  };
+}
+
+/** Quality of a copy: the one with the report header and the most lines wins. */
+function richness(k: OomKill): number {
+  return (k.header_seen ? 1000 : 0) + k.lines.length + (k.killed.ts_utc_ms !== null ? 1 : 0);
+}
+
+export function oomCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
+  const bySource = new Map<number, KernelLine[]>();
+  for (const r of db.prepare(KERNEL_SQL).iterate() as Iterable<KernelLine>) {
+    let list = bySource.get(r.source_id);
+    if (!list) bySource.set(r.source_id, (list = []));
+    list.push(r);
+  }
+  const kills: OomKill[] = [];
+  for (const list of bySource.values()) kills.push(...parseOomLines(list));
+  // A kill line cut after the pid: the comm starts the next line of the file.
+  const nextLine = db.prepare(`SELECT raw FROM events WHERE source_id = ? AND src_line = ?`);
+  for (const k of kills) {
+    if (k.victim_comm !== '?') continue;
+    const r = nextLine.get(k.killed.source_id, k.killed.src_line + 1) as { raw: string } | undefined;
+    const m = r ? /^\s*\(([^)]{1,16})\)/.exec(r.raw) : null;
+    if (m) k.victim_comm = m[1]!;
+  }
+  kills.sort((a, b) => richness(b) - richness(a));
+  // Dedupe copies of the same kill across files: same victim, same host, within 2 s or same uptime.
+  const groups: Array<{ best: OomKill; copies: OomKill[] }> = [];
+  for (const k of kills) {
+    const g = groups.find(
+      (x) =>
+        x.best.victim_pid === k.victim_pid &&
+        sameHost(x.best.killed.host, k.killed.host) &&
+        ((x.best.killed.uptime_s !== null && k.killed.uptime_s !== null && Math.abs(x.best.killed.uptime_s - k.killed.uptime_s) < 0.01) ||
+          (x.best.killed.ts_utc_ms !== null && k.killed.ts_utc_ms !== null && Math.abs(x.best.killed.ts_utc_ms - k.killed.ts_utc_ms) <= 2000) ||
+          (x.best.killed.ts_utc_ms === null || k.killed.ts_utc_ms === null) && x.best.victim_comm === k.victim_comm),
+    );
+    if (g) g.copies.push(k);
+    else groups.push({ best: k, copies: [] });
+  }
+  return groups.map((g) => {
+    const c = toCandidate(g.best, ev);
+    if (c.time_ms === null) c.time_ms = g.copies.find((x) => x.killed.ts_utc_ms !== null)?.killed.ts_utc_ms ?? null;
+    if (c.host === null) c.host = g.copies.find((x) => x.killed.host !== null)?.killed.host ?? null;
+    for (const x of g.copies) {
+      c.evidence.push(ev.line(x.killed.source_id, x.killed.src_line, { role: 'the same kill, copied in another file' }));
+    }
+    return c;
+  });
+}

@@ -1,0 +1,331 @@
+// Kills by a process: audit kill/tkill/tgkill records (table `signals`, one row per target; formats.md
+// §3.5–3.6) traced back to a person: sender → login uid/session (auid/ses, §3.9) → the login
+// (audit USER_LOGIN/USER_START, sshd "Accepted … from HOST") → the sudo command or the cron job that
+// ran the kill. The actor is the login user (auid), not the uid the kill ran as (root under sudo).
+//
+//   type=SYSCALL msg=audit(1795297725.047:327): arch=c000003e syscall=62 success=yes exit=0 a0=4020 a1=9 … ppid=16429 pid=16430 auid=1001 uid=0 … tty=pts1 ses=21 comm="kill" exe="/usr/bin/kill" key="lab_signal"
+//   type=OBJ_PID msg=audit(1795297725.047:327): opid=16416 oauid=-1 ouid=0 oses=-1 ocomm="ingest-daemon"
+import type { Db } from '../store/db.js';
+import type { Actor, EvidenceLine } from './types.js';
+import { type Candidate, EvidenceResolver, auditId, decodeAuditHex, emptyActor, signalName } from './common.js';
+
+interface SignalRow {
+  id: number;
+  source_id: number;
+  src_line: number;
+  ts_utc_ms: number | null;
+  host: string | null;
+  audit_stamp: string | null;
+  syscall: string | null;
+  success: string | null;
+  exit_code: number | null;
+  sender_pid: number | null;
+  sender_ppid: number | null;
+  sender_comm: string | null;
+  sender_exe: string | null;
+  sender_uid: number | null;
+  sender_user: string | null;
+  sender_auid: number | null;
+  sender_auser: string | null;
+  sender_ses: number | null;
+  sender_tty: string | null;
+  sender_proctitle: string | null;
+  target_pid: number | null;
+  target_comm: string | null;
+  signal: number | null;
+}
+
+interface LoginRow {
+  source_id: number;
+  src_line: number;
+  ts_utc_ms: number | null;
+  kind: string;
+  user: string | null;
+  uid: number | null;
+  auid: number | null;
+  ses: number | null;
+  pid: number | null;
+  from_host: string | null;
+  tty: string | null;
+  service: string | null;
+  method: string | null;
+  detail: string | null;
+}
+
+interface CommandRow {
+  source_id: number;
+  src_line: number;
+  ts_utc_ms: number | null;
+  via: string;
+  user: string | null;
+  run_as: string | null;
+  auid: number | null;
+  ses: number | null;
+  pid: number | null;
+  ppid: number | null;
+  tty: string | null;
+  command: string | null;
+}
+
+/** Signal-sending syscalls by (arch, number), formats.md §3.5; names pass through. */
+const KILL_SYSCALLS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  c000003e: { '62': 'kill', '200': 'tkill', '234': 'tgkill', '129': 'rt_sigqueueinfo', '297': 'rt_tgsigqueueinfo', '424': 'pidfd_send_signal' },
+  '40000003': { '37': 'kill', '238': 'tkill', '270': 'tgkill', '178': 'rt_sigqueueinfo', '335': 'rt_tgsigqueueinfo', '424': 'pidfd_send_signal' },
+  c00000b7: { '129': 'kill', '130': 'tkill', '131': 'tgkill', '138': 'rt_sigqueueinfo', '240': 'rt_tgsigqueueinfo', '424': 'pidfd_send_signal' },
+};
+
+function hexArg(v: unknown): number | null {
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string' || !/^[0-9a-fA-F]+$/.test(v)) return null;
+  const n = BigInt('0x' + v);
+  // 64-bit two's complement: negative pids are process groups / broadcast.
+  return Number(n >= 1n << 63n ? n - (1n << 64n) : n);
+}
+
+function numField(v: unknown): number | null {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number(v);
+  return null;
+}
+
+function strField(v: unknown): string | null {
+  return typeof v === 'string' && v !== '' && v !== '(null)' && v !== '(none)' ? v : null;
+}
+
+/**
+ * Kill syscalls present in audit_records but not in `signals` (e.g. a failed kill has no OBJ_PID,
+ * or the audit parser kept only the raw record): the target is the syscall argument.
+ */
+function signalsFromRawAudit(db: Db, known: Set<string>): SignalRow[] {
+  const out: SignalRow[] = [];
+  const rows = db
+    .prepare(`SELECT id, source_id, src_line, ts_utc_ms, host, audit_stamp, fields_json FROM audit_records WHERE record_type = 'SYSCALL'`)
+    .iterate() as Iterable<{ id: number; source_id: number; src_line: number; ts_utc_ms: number | null; host: string | null; audit_stamp: string | null; fields_json: string | null }>;
+  for (const r of rows) {
+    if (!r.fields_json || known.has(`${r.host ?? ''}|${r.audit_stamp ?? ''}`)) continue;
+    let f: Record<string, unknown>;
+    try {
+      f = JSON.parse(r.fields_json) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    const arch = String(f['arch'] ?? '').toLowerCase();
+    const sc = String(f['syscall'] ?? '');
+    const name = /^\d+$/.test(sc) ? KILL_SYSCALLS[arch]?.[sc] : strField(f['SYSCALL']) ?? sc;
+    if (name !== 'kill' && name !== 'tkill' && name !== 'tgkill') continue;
+    const target = hexArg(f['a0'] ?? null) ?? null;
+    const sig = name === 'tgkill' ? hexArg(f['a2']) : hexArg(f['a1']);
+    const targetPid = name === 'tgkill' ? hexArg(f['a1']) : target;
+    if (targetPid === null || targetPid <= 0) continue;
+    out.push({
+      id: -r.id, source_id: r.source_id, src_line: r.src_line, ts_utc_ms: r.ts_utc_ms, host: r.host, audit_stamp: r.audit_stamp,
+      syscall: name, success: strField(f['success']), exit_code: numField(f['exit']),
+      sender_pid: numField(f['pid']), sender_ppid: numField(f['ppid']), sender_comm: strField(f['comm']), sender_exe: strField(f['exe']),
+      sender_uid: numField(f['uid']), sender_user: strField(f['UID']), sender_auid: numField(f['auid']), sender_auser: strField(f['AUID']),
+      sender_ses: numField(f['ses']), sender_tty: strField(f['tty']), sender_proctitle: null,
+      target_pid: targetPid, target_comm: null, signal: sig,
+    });
+  }
+  return out;
+}
+
+const CRON_RE = /cron/i;
+const KILL_CMD = /\b(?:kill|pkill|killall|skill|systemctl\s+kill)\b/;
+
+function mentions(cmd: string | null, pid: number, comm: string | null): number {
+  if (!cmd) return 0;
+  let s = 0;
+  if (new RegExp(`(^|[^0-9])${pid}([^0-9]|$)`).test(cmd)) s += 2;
+  if (comm && cmd.includes(comm)) s += 2;
+  if (KILL_CMD.test(cmd)) s += 1;
+  return s;
+}
+
+export class ActorResolver {
+  private readonly loginsBySes;
+  private readonly sshByUser;
+  private readonly userByAuid;
+  private readonly sudoNear;
+  private readonly cronNear;
+  private readonly pacctAt;
+  constructor(db: Db, private readonly ev: EvidenceResolver) {
+    this.loginsBySes = db.prepare(
+      `SELECT * FROM logins WHERE ses = ? AND (? IS NULL OR host IS NULL OR host = ?) AND (ts_utc_ms IS NULL OR ts_utc_ms <= ?)
+       ORDER BY ts_utc_ms DESC LIMIT 50`,
+    );
+    this.sshByUser = db.prepare(
+      `SELECT * FROM logins WHERE kind = 'ssh_accepted' AND user = ? AND (? IS NULL OR host IS NULL OR host = ?)
+       AND ts_utc_ms BETWEEN ? AND ? ORDER BY ts_utc_ms DESC LIMIT 1`,
+    );
+    this.userByAuid = db.prepare(
+      `SELECT user FROM logins WHERE (auid = ? OR uid = ?) AND user IS NOT NULL AND user NOT LIKE '(%' ORDER BY (auid = ?) DESC LIMIT 1`,
+    );
+    this.sudoNear = db.prepare(
+      `SELECT * FROM commands WHERE via = 'sudo' AND ts_utc_ms BETWEEN ? AND ? AND (? IS NULL OR host IS NULL OR host = ?) ORDER BY ts_utc_ms DESC`,
+    );
+    this.cronNear = db.prepare(
+      `SELECT * FROM commands WHERE via = 'cron' AND ts_utc_ms BETWEEN ? AND ? AND (? IS NULL OR host IS NULL OR host = ?) ORDER BY ts_utc_ms DESC`,
+    );
+    this.pacctAt = db.prepare(`SELECT comm FROM pacct_records WHERE pid = ? AND begin_utc_ms <= ? AND end_utc_ms >= ? LIMIT 1`);
+  }
+
+  userName(auid: number | null, named: string | null): string | null {
+    if (named && named !== 'unset' && !/^\?/.test(named)) return named;
+    if (auid === null) return null;
+    const r = this.userByAuid.get(auid, auid, auid) as { user: string } | undefined;
+    return r?.user ?? null;
+  }
+
+  /** Traces the sender of a signal to a person and the way the kill was run. */
+  resolve(s: SignalRow, victimComm: string | null): { actor: Actor; evidence: EvidenceLine[]; notes: string[]; recommendations: string[] } {
+    const t = s.ts_utc_ms ?? 0;
+    const evidence: EvidenceLine[] = [];
+    const notes: string[] = [];
+    const recs: string[] = [];
+    const auid = auditId(s.sender_auid);
+    const ses = auditId(s.sender_ses);
+    const actor: Actor = {
+      ...emptyActor(auid !== null ? 'user' : 'unknown'),
+      uid: s.sender_uid,
+      auid,
+      session: ses,
+      tty: s.sender_tty && s.sender_tty !== '(none)' ? s.sender_tty : null,
+      command: decodeAuditHex(s.sender_proctitle) ?? null,
+      sender_pid: s.sender_pid,
+      sender_comm: s.sender_comm,
+      sender_exe: s.sender_exe,
+    };
+    actor.user = this.userName(auid, s.sender_auser);
+    const victimPid = s.target_pid ?? 0;
+
+    let cronSession = false;
+    if (ses !== null) {
+      const logins = this.loginsBySes.all(ses, s.host, s.host, t + 1000) as LoginRow[];
+      const withHost = logins.find((l) => l.from_host && l.from_host !== '?');
+      const main = withHost ?? logins.find((l) => /USER_LOGIN|USER_START|LOGIN/.test(l.kind)) ?? logins[0];
+      cronSession = logins.some((l) => CRON_RE.test(`${l.tty ?? ''} ${l.service ?? ''} ${l.detail ?? ''}`));
+      if (main) {
+        if (!actor.user && main.user) actor.user = main.user;
+        if (main.from_host && main.from_host !== '?') actor.from_host = main.from_host;
+        if (!actor.tty && main.tty && !/^(ssh|cron|\?)$/.test(main.tty)) actor.tty = main.tty.replace(/^\/dev\//, '');
+        evidence.push(this.ev.line(main.source_id, main.src_line, { role: `login session ${ses}${cronSession ? ' (a cron job)' : ''}` }));
+      }
+    }
+    if (actor.user && !actor.from_host && !cronSession) {
+      const ssh = this.sshByUser.get(actor.user, s.host, s.host, t - 12 * 3_600_000, t + 1000) as LoginRow | undefined;
+      if (ssh?.from_host) {
+        actor.from_host = ssh.from_host;
+        evidence.push(this.ev.line(ssh.source_id, ssh.src_line, { role: `${actor.user} logged in over ssh` }));
+      }
+    }
+
+    // cron: the kill ran under a cron session, or a cron job around then ran a matching kill.
+    const crons = (this.cronNear.all(t - 600_000, t + 1000, s.host, s.host) as CommandRow[])
+      .map((c) => {
+        let score = mentions(c.command, victimPid, victimComm);
+        if (s.sender_ppid !== null && (c.pid === s.sender_ppid || (c.command ?? '').includes(`[${s.sender_ppid}]`))) score += 4;
+        if (cronSession && c.ses !== null && c.ses === ses) score += 4;
+        return { c, score };
+      })
+      .filter((x) => x.score >= (cronSession ? 1 : 3))
+      .sort((a, b) => b.score - a.score);
+    // sudo: a sudo command of this user shortly before the kill (or the sender's parent is sudo).
+    const parentIsSudo =
+      s.sender_ppid !== null && s.ts_utc_ms !== null && (this.pacctAt.get(s.sender_ppid, s.ts_utc_ms + 1000, s.ts_utc_ms - 1000) as { comm: string } | undefined)?.comm === 'sudo';
+    const sudos = (this.sudoNear.all(t - 120_000, t + 2000, s.host, s.host) as CommandRow[])
+      .map((c) => {
+        let score = mentions(c.command, victimPid, victimComm);
+        if (actor.user && c.user === actor.user) score += 2;
+        if (auid !== null && c.auid === auid) score += 2;
+        if (ses !== null && c.ses === ses) score += 2;
+        if (s.sender_ppid !== null && c.pid === s.sender_ppid) score += 4;
+        return { c, score };
+      })
+      .filter((x) => x.score >= 4)
+      .sort((a, b) => b.score - a.score);
+
+    if (cronSession || crons.length) {
+      actor.kind = 'cron';
+      actor.via = 'cron';
+      const c = crons[0]?.c;
+      if (c) {
+        actor.command = (c.command ?? '').replace(/^\[\d+\]\s*/, '') || actor.command;
+        if (!actor.user && c.user) actor.user = c.user;
+        evidence.push(this.ev.line(c.source_id, c.src_line, { role: 'the cron job that ran the kill', decisive: true }));
+        recs.push(`review the cron entry of ${c.user ?? actor.user ?? 'its owner'}: ${actor.command}`);
+      } else {
+        notes.push('the kill ran in a cron session, but the cron CMD line is not in the evidence (cron log rotated away or not collected)');
+      }
+    } else if (sudos.length || parentIsSudo || s.sender_comm === 'sudo') {
+      actor.kind = 'user';
+      actor.via = 'sudo';
+      const c = sudos[0]?.c;
+      if (c) {
+        actor.command = c.command ?? actor.command;
+        if (!actor.user && c.user) actor.user = c.user;
+        if (!actor.tty && c.tty) actor.tty = c.tty;
+        evidence.push(this.ev.line(c.source_id, c.src_line, { role: 'the sudo command', decisive: true }));
+      } else {
+        notes.push('the sender ran under sudo, but the sudo log line is not in the evidence');
+      }
+      if (actor.user) recs.push(`review what ${actor.user} may run through sudo (sudoers) and why this kill was run`);
+    } else if (auid !== null) {
+      actor.via = 'login-session';
+    } else if (s.sender_comm === 'systemd' || s.sender_pid === 1) {
+      actor.kind = 'systemd';
+      actor.via = 'systemd';
+    } else {
+      notes.push(
+        `the sender ${s.sender_comm ?? '?'} (pid ${s.sender_pid ?? '?'}, parent ${s.sender_ppid ?? '?'}) had no login uid: a daemon or boot-time service, not a login session`,
+      );
+    }
+    if (actor.kind === 'user' && !actor.from_host && !actor.tty) notes.push('the login the sender belonged to is not in the evidence (wtmp/auth log/audit login records)');
+    return { actor, evidence, notes, recommendations: recs };
+  }
+}
+
+export function signalCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
+  const rows = db.prepare(`SELECT * FROM signals WHERE target_pid IS NOT NULL AND target_pid > 0`).all() as SignalRow[];
+  const known = new Set(rows.map((r) => `${r.host ?? ''}|${r.audit_stamp ?? ''}`));
+  rows.push(...signalsFromRawAudit(db, known));
+  const resolver = new ActorResolver(db, ev);
+  const out: Candidate[] = [];
+  for (const s of rows) {
+    if (s.signal === 0 || s.signal === null && s.syscall === null) continue; // kill(pid, 0) only probes
+    const failed = s.success === 'no';
+    // EPERM: the signal was refused, it cannot have ended the process.
+    if (failed && s.exit_code === -1) continue;
+    const { actor, evidence, notes, recommendations } = resolver.resolve(s, s.target_comm);
+    evidence.unshift(ev.line(s.source_id, s.src_line, { role: `the ${s.syscall ?? 'kill'} syscall (signal ${s.signal ?? '?'})`, decisive: true }));
+    const sig = s.signal;
+    const who =
+      actor.via === 'cron'
+        ? `a cron job of ${actor.user ?? '?'}`
+        : actor.user
+          ? `${actor.user}${actor.via === 'sudo' ? ' via sudo' : ''}${actor.from_host ? ` (logged in from ${actor.from_host})` : ''}`
+          : `${s.sender_comm ?? 'an unknown process'} (pid ${s.sender_pid ?? '?'})`;
+    const summary =
+      `${signalName(sig) ?? 'a signal'} sent to ${s.target_comm ?? 'pid'} ${s.target_comm ? `(pid ${s.target_pid})` : s.target_pid} by ${who}` +
+      (actor.command ? `: ${actor.command}` : '') +
+      (failed ? ` — the syscall returned ${s.exit_code ?? 'an error'} (no such process?)` : '');
+    const missing = [...notes];
+    if (failed) missing.push('the kill syscall reports failure: only process accounting (pacct) or a later sighting can say whether the process was already gone');
+    out.push({
+      cause: 'signal',
+      strength: failed ? 50 : 85,
+      host: s.host,
+      pid: s.target_pid!,
+      comm: s.target_comm,
+      time_ms: s.ts_utc_ms,
+      signal: sig,
+      confidence: failed ? 'medium' : actor.kind === 'unknown' ? 'medium' : 'high',
+      summary,
+      actor,
+      evidence,
+      missing,
+      recommendations: recommendations.length ? recommendations : [],
+      standalone: true,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,82 @@
+// Report entry points shared by the CLI and the demo script.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Incident } from '../correlate/types.js';
+import type { Db } from '../store/db.js';
+import { safeFileName } from './escape.js';
+import { renderHtml, renderHtmlIndex } from './html.js';
+import { renderJson, renderJsonIndex } from './json.js';
+import { renderMarkdown, renderMarkdownIndex, type IndexEntry } from './markdown.js';
+import { buildReportModel, type ReportModel, type ReportOptions } from './model.js';
+
+export type ReportFormat = 'md' | 'html' | 'json';
+export const REPORT_FORMATS: readonly ReportFormat[] = ['md', 'html', 'json'];
+
+export { buildReportModel, parseDuration, parseWindow } from './model.js';
+export type { ReportModel, ReportOptions } from './model.js';
+export { renderMarkdown, renderHtml, renderJson };
+
+/** Several models in one output: Markdown and HTML one after another, JSON as {"incidents": […]}. */
+export function renderReports(models: readonly ReportModel[], format: ReportFormat): string {
+  if (format === 'json') return renderJson(models);
+  if (format === 'md') return models.map(renderMarkdown).join('\n---\n\n');
+  if (models.length === 1) return renderHtml(models[0]);
+  // One HTML page per incident would need several files: stack the bodies under one head.
+  const pages = models.map(renderHtml);
+  const head = pages[0].slice(0, pages[0].indexOf('<body>') + '<body>'.length);
+  const bodies = pages.map((p) => p.slice(p.indexOf('<body>') + '<body>'.length, p.lastIndexOf('</body>')));
+  return `${head}${bodies.join('\n<hr>\n')}</body>\n</html>\n`;
+}
+
+/** File names for the incidents' reports: from the id, made safe and unique. */
+export function reportFileNames(incidents: readonly Incident[]): string[] {
+  const seen = new Map<string, number>();
+  return incidents.map((i) => {
+    const base = safeFileName(i.id || `pid-${i.pid}`);
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return n === 1 ? base : `${base}-${n}`;
+  });
+}
+
+export interface WrittenReports {
+  dir: string;
+  files: string[];
+  models: ReportModel[];
+}
+
+/** Writes one report per incident and format into `dir`, plus index.<format> for each format. */
+export function writeReportSet(
+  db: Db | null,
+  incidents: readonly Incident[],
+  dir: string,
+  formats: readonly ReportFormat[],
+  opts: ReportOptions = {},
+): WrittenReports {
+  fs.mkdirSync(dir, { recursive: true });
+  const generatedAt = opts.generatedAt ?? new Date().toISOString();
+  const models = incidents.map((i) => buildReportModel(db, i, { ...opts, generatedAt }));
+  const names = reportFileNames(incidents);
+  const files: string[] = [];
+  const write = (name: string, text: string) => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, text);
+    files.push(f);
+  };
+  for (const format of formats) {
+    const entries: IndexEntry[] = models.map((model, k) => ({ model, file: `${names[k]}.${format}` }));
+    for (const e of entries) {
+      write(e.file, format === 'md' ? renderMarkdown(e.model) : format === 'html' ? renderHtml(e.model) : renderJson([e.model]));
+    }
+    const caseDb = opts.dbPath ?? null;
+    write(
+      `index.${format}`,
+      format === 'md'
+        ? renderMarkdownIndex(entries, generatedAt, caseDb)
+        : format === 'html'
+          ? renderHtmlIndex(entries, generatedAt, caseDb)
+          : renderJsonIndex(entries, generatedAt, caseDb),
+    );
+  }
+  return { dir, files, models };
+}

@@ -1,0 +1,716 @@
+// One typed report model per incident, built from the verdict (`Incident`) plus the case
+// database; the Markdown, HTML and JSON renderers only lay it out. Text is kept as spans that say
+// whether it is the tool's own words (`t`) or a value taken from a log (`v`), so each renderer can
+// escape and style log values the same way everywhere.
+import type { Db } from '../store/db.js';
+import type { Actor, Cause, EvidenceLine, Incident, OomTask } from '../correlate/types.js';
+import { signalName } from '../lookups/signals.js';
+import { ZoneConverter } from '../time/civil.js';
+import { formatOffset, inferOffsetContext } from '../time/zone-inference.js';
+import { VERSION } from '../version.js';
+
+/** `t`: the tool's own words. `v`: a value read from a log (escaped and shown as code). */
+export type Span = { t: string } | { v: string };
+
+export interface Fact {
+  label: string;
+  value: Span[];
+}
+
+export interface TimelineRow {
+  ts_utc_ms: number | null;
+  /** "2026-11-21 21:08:38.780" in UTC, or null for a line without a usable time. */
+  time_utc: string | null;
+  time_quality: string;
+  /** Absolute path, and the short name used in the report. */
+  source: string;
+  source_short: string;
+  line: number;
+  text: string;
+  /** One of the incident's evidence lines. */
+  evidence: boolean;
+  decisive: boolean;
+  role: string | null;
+}
+
+export interface RankedTask {
+  rank: number;
+  pid: number;
+  name: string;
+  uid: number | null;
+  rss_mib: number | null;
+  oom_score_adj: number | null;
+  victim: boolean;
+  trigger: boolean;
+}
+
+export interface ZoneInfo {
+  /** IANA name, "UTC-05:00" for an inferred offset, or "UTC". */
+  name: string;
+  source: 'report --tz' | 'ingest --tz' | 'inferred' | 'none';
+  note: string;
+}
+
+export interface ReportSource {
+  path: string;
+  short: string;
+  sha256: string | null;
+  format: string | null;
+  status: string | null;
+}
+
+export interface ReportModel {
+  incident: Incident;
+  title: Span[];
+  answer: Span[];
+  /** The answer as plain text (JSON, the index, a terminal summary). */
+  answer_text: string;
+  zone: ZoneInfo;
+  facts: Fact[];
+  /** "Actor chain" (signals) or "OOM trigger and constraint", one step per entry. */
+  chain_title: string | null;
+  chain: Fact[];
+  timeline: {
+    from_utc: string | null;
+    to_utc: string | null;
+    window_before_ms: number;
+    window_after_ms: number;
+    rows: TimelineRow[];
+    /** Rows in the window (plus evidence outside it) before the cap. */
+    total: number;
+    omitted: number;
+    note: string | null;
+  };
+  oom: { tasks: RankedTask[]; omitted: number; notes: string[] } | null;
+  alternatives: string[];
+  missing_evidence: string[];
+  recommendations: string[];
+  provenance: {
+    case_db: string | null;
+    tool: string;
+    version: string;
+    generated_at: string;
+    sources: ReportSource[];
+  };
+}
+
+export interface ReportOptions {
+  /** Path of the case database, as given by the user (cited in the provenance). */
+  dbPath?: string | null;
+  /** Time before / after the incident shown in the timeline. */
+  windowBeforeMs?: number;
+  windowAfterMs?: number;
+  /** Zone to show local times in; overrides the case's own. */
+  tz?: string | null;
+  /** ISO 8601 generation time; injected by tests, else now. */
+  generatedAt?: string;
+  /** Cap on timeline rows (evidence rows are always kept). */
+  maxTimelineRows?: number;
+  /** Cap on task-table rows shown. */
+  maxTasks?: number;
+}
+
+export const DEFAULT_WINDOW_BEFORE_MS = 10 * 60_000;
+export const DEFAULT_WINDOW_AFTER_MS = 60_000;
+export const DEFAULT_MAX_TIMELINE_ROWS = 400;
+export const DEFAULT_MAX_TASKS = 60;
+/** Longest line text kept in a report; the rest is cut and counted. */
+const MAX_LINE_CHARS = 2000;
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses "10m", "30s", "1h", "90" (seconds), "1h30m". Returns null when it is not a duration. */
+export function parseDuration(s: string): number | null {
+  const v = s.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
+  let total = 0;
+  let matched = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(v)) !== null) {
+    total += Number(m[1]) * DURATION_UNITS_MS[m[2]];
+    matched = re.lastIndex;
+  }
+  return matched === v.length && matched > 0 ? Math.round(total) : null;
+}
+
+/**
+ * `--window 10m` → 10 minutes before and 1 minute after; `--window 10m,2m` sets both. A window
+ * shorter than a minute also shortens the time after to the same length.
+ */
+export function parseWindow(s: string): { beforeMs: number; afterMs: number } | null {
+  const [b, a] = s.split(',');
+  const beforeMs = parseDuration(b);
+  if (beforeMs === null) return null;
+  if (a === undefined) return { beforeMs, afterMs: Math.min(DEFAULT_WINDOW_AFTER_MS, beforeMs) };
+  const afterMs = parseDuration(a);
+  return afterMs === null ? null : { beforeMs, afterMs };
+}
+
+export function signalLabel(num: number | null, name: string | null): string | null {
+  if (num === null && !name) return null;
+  const n = name || (num !== null ? signalName(num) : null);
+  if (n && num !== null) return `${n} (${num})`;
+  return n ?? `signal ${num}`;
+}
+
+const CAUSE_LABELS: Readonly<Record<Cause, string>> = {
+  'oom-kill': 'killed by the OOM killer',
+  signal: 'killed by a signal',
+  crash: 'crashed',
+  systemd: 'stopped or killed by systemd',
+  'fork-failure': 'fork refused (process or pids limit)',
+  'host-down': 'host went down',
+  exit: 'exited',
+  unknown: 'unknown',
+};
+
+// Used only when the verdict carries no advice of its own.
+const DEFAULT_RECOMMENDATIONS: Readonly<Record<Cause, readonly string[]>> = {
+  'oom-kill': [
+    'Size the memory limit (cgroup memory.max / MemoryMax=) for the real peak, or cap the process that triggered the OOM.',
+    'Alert on kernel "oom-kill:" lines and on the memory.events oom_kill counter so a kill is never silent.',
+    'Protect important processes with oom_score_adj (OOMScoreAdjust=) and run them under a supervisor that restarts them.',
+  ],
+  signal: [
+    'Keep audit rules for kill/tkill/tgkill (-S kill -S tkill -S tgkill -k kill) so every sender is recorded.',
+    'Restrict who may run kill/pkill through sudo, and log sudo I/O for privileged sessions.',
+    'Run the service under systemd with Restart=on-failure so an unexpected kill is restarted and logged.',
+  ],
+  crash: [
+    'Enable core dumps (systemd-coredump) to get the faulting stack, and fix the bug at the faulting address.',
+    'Run the service under a supervisor with Restart=on-failure and alert on segfault lines.',
+  ],
+  systemd: [
+    'Check the unit\'s TimeoutStopSec=, KillMode= and MemoryMax= settings, and review who stopped the unit (journal, audit).',
+  ],
+  'fork-failure': [
+    'Reap child processes (wait/waitpid or SIGCHLD handling) so zombies do not hold pids.',
+    'Size the pids limit (TasksMax= / pids.max) for the real load, and alert on "fork rejected by pids controller".',
+  ],
+  'host-down': [
+    'Keep a persistent journal and kernel crash dumps (kdump) so the reason for the host going down is recorded.',
+  ],
+  exit: ['Log the exit status of the service (systemd does) and alert on unexpected exits.'],
+  unknown: [
+    'Enable process accounting (acct), audit rules for kill syscalls, and a persistent journal so the next disappearance leaves evidence.',
+  ],
+};
+
+function parseIso(s: string | null | undefined): number | null {
+  if (!s) return null;
+  const ms = Date.parse(s);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/** "2026-11-21 21:08:38" (".780" when the time has milliseconds), UTC implied. */
+export function fmtUtc(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  const base = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+  return ms % 1000 === 0 ? base : `${base}.${iso.slice(20, 23)}`;
+}
+
+interface ZoneResolver {
+  info: ZoneInfo;
+  /** Offset in minutes east of UTC at an instant, or null when times are shown in UTC only. */
+  offsetAt(ms: number): number | null;
+}
+
+function metaValue(db: Db, key: string): string | null {
+  try {
+    const row = db.prepare(`SELECT value FROM meta WHERE key=?`).get(key) as { value: string } | undefined;
+    return row ? row.value : null;
+  } catch {
+    return null;
+  }
+}
+
+function resolveZone(db: Db | null, tz: string | null | undefined): ZoneResolver {
+  const iana = (name: string, source: ZoneInfo['source'], note: string): ZoneResolver | null => {
+    if (!ZoneConverter.isValid(name)) return null;
+    const z = new ZoneConverter(name);
+    return { info: { name, source, note }, offsetAt: (ms) => z.offsetAt(ms) };
+  };
+  if (tz) {
+    const r = iana(tz, 'report --tz', `local times in ${tz}, as given with report --tz`);
+    if (r) return r;
+  }
+  if (db) {
+    const caseTz = metaValue(db, 'tz');
+    if (caseTz) {
+      const r = iana(caseTz, 'ingest --tz', `local times in ${caseTz}, the host zone given at ingest (--tz)`);
+      if (r) return r;
+    }
+    let inferred: ReturnType<typeof inferOffsetContext> = null;
+    try {
+      inferred = inferOffsetContext(db);
+    } catch {
+      inferred = null;
+    }
+    if (inferred) {
+      const a = inferred;
+      return {
+        info: { name: `UTC${formatOffset(a.minutes)}`, source: 'inferred', note: a.why },
+        offsetAt: (ms) => {
+          // The offset span in force at that instant, else the one seen most often.
+          for (const s of a.spans) if (ms >= s.from_ms && ms <= s.to_ms) return s.minutes;
+          return a.minutes;
+        },
+      };
+    }
+  }
+  return {
+    info: { name: 'UTC', source: 'none', note: 'the host time zone is unknown (no --tz, no UTC offsets in the logs): times are in UTC' },
+    offsetAt: () => null,
+  };
+}
+
+function fmtLocal(ms: number, zone: ZoneResolver): string | null {
+  const off = zone.offsetAt(ms);
+  if (off === null) return null;
+  const label = zone.info.source === 'inferred' ? 'inferred' : zone.info.name;
+  return `${fmtUtc(ms + off * 60_000)} ${formatOffset(off)} (${label})`;
+}
+
+function fmtMib(n: number): string {
+  if (Number.isInteger(n)) return String(n);
+  return n >= 100 ? String(Math.round(n)) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
+}
+
+/** Common directory of the cited files, so the report can name them briefly. */
+function commonDir(paths: readonly string[]): string {
+  if (!paths.length) return '';
+  let parts = paths[0].split('/').slice(0, -1);
+  for (const p of paths.slice(1)) {
+    const q = p.split('/').slice(0, -1);
+    let i = 0;
+    while (i < parts.length && i < q.length && parts[i] === q[i]) i++;
+    parts = parts.slice(0, i);
+  }
+  return parts.join('/');
+}
+
+function shortPath(p: string, dir: string): string {
+  return dir && p.startsWith(dir + '/') ? p.slice(dir.length + 1) : p;
+}
+
+function clip(s: string): string {
+  return s.length > MAX_LINE_CHARS ? `${s.slice(0, MAX_LINE_CHARS)}… (${s.length - MAX_LINE_CHARS} more characters)` : s;
+}
+
+// events.raw holds records (wtmp, pacct, journal) as hex: show the decoded message for those.
+function lineText(raw: string, message: string): string {
+  return raw.length >= 16 && /^[0-9a-f]+$/i.test(raw) && raw !== message ? message : raw;
+}
+
+interface EventRowDb {
+  id: number;
+  source_id: number;
+  src_line: number;
+  ts_utc_ms: number | null;
+  ts_quality: string;
+  message: string;
+  raw: string;
+  path: string;
+}
+
+const EVENT_COLUMNS = `e.id, e.source_id, e.src_line, e.ts_utc_ms, e.ts_quality, e.message, e.raw, s.path`;
+
+function pidLabel(pid: number | null | undefined): string {
+  return pid === null || pid === undefined ? 'pid unknown' : `pid ${pid}`;
+}
+
+function buildAnswer(inc: Incident, whenMs: number | null): Span[] {
+  const who: Span[] = inc.comm ? [{ v: inc.comm }, { t: ` (${pidLabel(inc.pid)})` }] : [{ t: `the process with ${pidLabel(inc.pid)}` }];
+  const when: Span[] = whenMs !== null ? [{ t: ` at ${fmtUtc(whenMs)} UTC` }] : [{ t: ' at an unknown time' }];
+  const sig = signalLabel(inc.signal, inc.signal_name);
+  const a = inc.actor;
+  const out: Span[] = [...who];
+  switch (inc.cause) {
+    case 'oom-kill': {
+      out.push({ t: ' was killed by the kernel OOM killer' }, ...when);
+      const o = inc.oom;
+      const trig = inc.trigger;
+      const trigSpans: Span[] =
+        trig && trig.pid !== null && trig.pid !== inc.pid
+          ? [{ t: ' when ' }, ...(trig.comm ? [{ v: trig.comm }, { t: ` (${pidLabel(trig.pid)})` }] : [{ t: pidLabel(trig.pid) }])]
+          : trig && trig.pid === inc.pid
+            ? [{ t: ' when it' }]
+            : [{ t: ' when a task' }];
+      if (o && o.scope === 'memcg') {
+        out.push(...trigSpans, { t: ` hit the ${o.limit_mib !== null ? `${fmtMib(o.limit_mib)} MiB ` : ''}limit of memory cgroup ` });
+        out.push(o.oom_memcg ? { v: o.oom_memcg } : { t: '(not named)' });
+      } else if (o && (o.scope === 'cpuset' || o.scope === 'mempolicy')) {
+        out.push(...trigSpans, { t: ` could not allocate memory within its ${o.scope}` });
+      } else {
+        out.push(...trigSpans, { t: ' could not allocate memory and the whole system was out of memory' });
+      }
+      break;
+    }
+    case 'signal': {
+      out.push({ t: ` was killed with ${sig ?? 'a signal'}` }, ...when);
+      if (a.via === 'sudo' && a.user) {
+        out.push({ t: ' by ' }, { v: a.user });
+        if (a.from_host) out.push({ t: ' (logged in from ' }, { v: a.from_host }, { t: ')' });
+        out.push({ t: ' via sudo' });
+        if (a.command) out.push({ t: ': ' }, { v: a.command });
+      } else if (a.via === 'cron' || a.kind === 'cron') {
+        out.push({ t: ' by a cron job' });
+        if (a.user) out.push({ t: ' of ' }, { v: a.user });
+        if (a.command) out.push({ t: ': ' }, { v: a.command });
+      } else if (a.user) {
+        out.push({ t: ' by ' }, { v: a.user });
+        if (a.from_host) out.push({ t: ' (logged in from ' }, { v: a.from_host }, { t: ')' });
+        if (a.command) out.push({ t: ' running ' }, { v: a.command });
+        else if (a.sender_comm) out.push({ t: ' through ' }, { v: a.sender_comm });
+      } else if (a.sender_comm || a.sender_pid) {
+        out.push({ t: ' sent by ' }, ...(a.sender_comm ? [{ v: a.sender_comm } as Span] : []), { t: ` (${pidLabel(a.sender_pid)})` });
+        out.push({ t: '; the user behind it is not in the logs' });
+      } else out.push({ t: '; who sent it is not in the logs' });
+      break;
+    }
+    case 'crash':
+      out.push({ t: ` crashed${sig ? ` with ${sig}` : ''}` }, ...when);
+      break;
+    case 'systemd':
+      out.push({ t: ` was stopped by systemd${sig ? ` with ${sig}` : ''}` }, ...when);
+      if (inc.oom?.unit) out.push({ t: ' (unit ' }, { v: inc.oom.unit }, { t: ')' });
+      break;
+    case 'fork-failure':
+      out.push({ t: ' hit its process limit: fork was refused' }, ...when);
+      break;
+    case 'host-down':
+      out.push({ t: ' disappeared when the host went down' }, ...when);
+      break;
+    case 'exit':
+      out.push({ t: ' exited' }, ...when);
+      break;
+    default:
+      out.push({ t: ' disappeared for a reason the logs do not show; last seen' }, ...when);
+  }
+  out.push({ t: '.' });
+  return out;
+}
+
+function actorChain(inc: Incident): Fact[] {
+  const a: Actor = inc.actor;
+  const chain: Fact[] = [];
+  if (a.user || a.from_host || a.auid !== null) {
+    const v: Span[] = [];
+    if (a.user) v.push({ v: a.user });
+    else v.push({ t: 'unknown user' });
+    // auid is the login identity that survives sudo/su; uid is who the sender ran as.
+    if (a.auid !== null) v.push({ t: ` (login uid ${a.auid})` });
+    else if (a.uid !== null) v.push({ t: ` (uid ${a.uid})` });
+    if (a.from_host) v.push({ t: ' from ' }, { v: a.from_host });
+    chain.push({ label: 'Login', value: v });
+  }
+  if (a.tty || a.session !== null) {
+    const v: Span[] = [];
+    if (a.tty) v.push({ t: 'tty ' }, { v: a.tty });
+    if (a.session !== null) v.push({ t: `${a.tty ? ', ' : ''}session ${a.session}` });
+    chain.push({ label: 'Session', value: v });
+  }
+  if (a.command) {
+    const label = a.via === 'sudo' ? 'sudo command' : a.via === 'cron' ? 'cron command' : a.via === 'su' ? 'su command' : 'Command';
+    const v: Span[] = [{ v: a.command }];
+    if (a.uid !== null && a.auid !== null && a.uid !== a.auid) v.push({ t: ` (as uid ${a.uid})` });
+    chain.push({ label, value: v });
+  } else if (a.via) chain.push({ label: 'Via', value: [{ t: a.via }] });
+  if (a.sender_pid !== undefined && a.sender_pid !== null) {
+    const v: Span[] = [{ t: `pid ${a.sender_pid}` }];
+    if (a.sender_comm) v.push({ t: ' ' }, { v: a.sender_comm });
+    if (a.sender_exe) v.push({ t: ' (' }, { v: a.sender_exe }, { t: ')' });
+    chain.push({ label: 'Signal sender', value: v });
+  } else if (a.sender_comm || a.sender_exe) {
+    chain.push({ label: 'Signal sender', value: [{ v: a.sender_comm ?? a.sender_exe ?? '' }] });
+  }
+  const sig = signalLabel(inc.signal, inc.signal_name);
+  if (sig && chain.length) {
+    const v: Span[] = [{ t: `${sig} to pid ${inc.pid}` }];
+    if (inc.comm) v.push({ t: ' ' }, { v: inc.comm });
+    chain.push({ label: 'Signal', value: v });
+  }
+  return chain;
+}
+
+function oomChain(inc: Incident): Fact[] {
+  const o = inc.oom;
+  const chain: Fact[] = [];
+  if (inc.trigger) {
+    const v: Span[] = [{ t: pidLabel(inc.trigger.pid) }];
+    if (inc.trigger.comm) v.push({ t: ' ' }, { v: inc.trigger.comm });
+    if (inc.trigger.pid === inc.pid) v.push({ t: ' (the victim itself)' });
+    chain.push({ label: 'Trigger (invoked the OOM killer)', value: v });
+  }
+  if (!o) return chain;
+  chain.push({ label: 'Scope', value: [{ t: o.scope === 'memcg' ? 'memory cgroup limit' : o.scope === 'global' ? 'whole system out of memory' : o.scope }] });
+  if (o.constraint) chain.push({ label: 'Constraint', value: [{ v: o.constraint }] });
+  if (o.oom_memcg) chain.push({ label: 'Memory cgroup at its limit', value: [{ v: o.oom_memcg }] });
+  if (o.task_memcg && o.task_memcg !== o.oom_memcg) chain.push({ label: "Victim's memory cgroup", value: [{ v: o.task_memcg }] });
+  if (o.unit) chain.push({ label: 'Unit', value: [{ v: o.unit }] });
+  if (o.limit_mib !== null || o.usage_mib !== null) {
+    const parts: string[] = [];
+    if (o.usage_mib !== null) parts.push(`usage ${fmtMib(o.usage_mib)} MiB`);
+    if (o.limit_mib !== null) parts.push(`limit ${fmtMib(o.limit_mib)} MiB`);
+    chain.push({ label: 'Memory', value: [{ t: parts.join(' of ') }] });
+  }
+  if (o.gfp_mask || o.order !== null) {
+    chain.push({ label: 'Allocation', value: [{ t: `gfp_mask ` }, { v: o.gfp_mask ?? '?' }, { t: `, order ${o.order ?? '?'}` }] });
+  }
+  const vic: string[] = [];
+  if (o.victim_anon_rss_mib !== null) vic.push(`anon-rss ${fmtMib(o.victim_anon_rss_mib)} MiB`);
+  if (o.victim_file_rss_mib !== null) vic.push(`file-rss ${fmtMib(o.victim_file_rss_mib)} MiB`);
+  if (o.victim_total_vm_mib !== null) vic.push(`total-vm ${fmtMib(o.victim_total_vm_mib)} MiB`);
+  if (o.victim_rank !== null) vic.push(`rank ${o.victim_rank} by the OOM killer`);
+  if (vic.length) chain.push({ label: 'Victim memory', value: [{ t: vic.join(', ') }] });
+  return chain;
+}
+
+function rankTasks(inc: Incident, maxTasks: number): ReportModel['oom'] {
+  const o = inc.oom;
+  if (!o || !o.tasks.length) return o ? { tasks: [], omitted: 0, notes: ['The kernel printed no task table (vm.oom_dump_tasks=0, or the lines were lost).'] } : null;
+  const notes: string[] = [];
+  let pagesAssumed = false;
+  const rssOf = (t: OomTask): number | null => {
+    if (t.rss_mib !== null) return t.rss_mib;
+    if (t.rss_pages !== null) {
+      pagesAssumed = true;
+      return (t.rss_pages * 4096) / 1048576;
+    }
+    return null;
+  };
+  const trigPid = inc.trigger?.pid ?? null;
+  const all: RankedTask[] = o.tasks.map((t) => ({
+    rank: 0,
+    pid: t.pid,
+    name: t.name,
+    uid: t.uid,
+    rss_mib: rssOf(t),
+    oom_score_adj: t.oom_score_adj,
+    victim: t.pid === inc.pid,
+    trigger: trigPid !== null && t.pid === trigPid,
+  }));
+  all.sort((a, b) => (b.rss_mib ?? -1) - (a.rss_mib ?? -1) || a.pid - b.pid);
+  all.forEach((t, i) => (t.rank = i + 1));
+  if (pagesAssumed) notes.push('RSS computed from pages assuming 4 KiB pages.');
+  notes.push('RSS is resident memory when the kernel printed the table; the OOM killer also weighs page tables, swap and oom_score_adj.');
+  // Keep the victim and the trigger visible even when they fall below the cap.
+  const shown = all.filter((t, i) => i < maxTasks || t.victim || t.trigger);
+  return { tasks: shown, omitted: all.length - shown.length, notes };
+}
+
+function sourcesIndex(db: Db | null): Map<string, { id: number; sha256: string | null; format: string | null; status: string | null }> {
+  const m = new Map<string, { id: number; sha256: string | null; format: string | null; status: string | null }>();
+  if (!db) return m;
+  const rows = db.prepare(`SELECT id, path, sha256, format, status FROM sources`).all() as Array<{
+    id: number;
+    path: string;
+    sha256: string | null;
+    format: string | null;
+    status: string | null;
+  }>;
+  for (const r of rows) m.set(r.path, { id: r.id, sha256: r.sha256, format: r.format, status: r.status });
+  return m;
+}
+
+export function buildReportModel(db: Db | null, incident: Incident, opts: ReportOptions = {}): ReportModel {
+  const before = opts.windowBeforeMs ?? DEFAULT_WINDOW_BEFORE_MS;
+  const after = opts.windowAfterMs ?? DEFAULT_WINDOW_AFTER_MS;
+  const cap = Math.max(10, opts.maxTimelineRows ?? DEFAULT_MAX_TIMELINE_ROWS);
+  const zone = resolveZone(db, opts.tz ?? null);
+  const endMs = parseIso(incident.time);
+  const startMs = parseIso(incident.start_time);
+  const evidence: EvidenceLine[] = incident.evidence ?? [];
+  const srcIdx = sourcesIndex(db);
+
+  // The instant the window is centred on: the disappearance, else the last evidence in time.
+  let centreMs = endMs;
+  if (centreMs === null) {
+    for (const e of evidence) {
+      const t = parseIso(e.time);
+      if (t !== null && (centreMs === null || t > centreMs)) centreMs = t;
+    }
+  }
+
+  const evKey = (path: string, line: number) => `${path}\u0000${line}`;
+  const evByKey = new Map<string, EvidenceLine>();
+  for (const e of evidence) {
+    const k = evKey(e.source, e.line);
+    const prev = evByKey.get(k);
+    if (!prev || (e.decisive && !prev.decisive)) evByKey.set(k, e);
+  }
+
+  // Timeline: the rows nearest the incident (80% of the cap before it, 20% after), plus every
+  // evidence row wherever it is.
+  const rowsById = new Map<number, EventRowDb>();
+  let windowTotal = 0;
+  if (db && centreMs !== null) {
+    const lo = centreMs - before;
+    const hi = centreMs + after;
+    windowTotal = (db.prepare(`SELECT COUNT(*) AS n FROM events WHERE ts_utc_ms BETWEEN ? AND ?`).get(lo, hi) as { n: number }).n;
+    const nAfter = Math.floor(cap * 0.2);
+    const nBefore = cap - nAfter;
+    const beforeRows = db
+      .prepare(
+        `SELECT ${EVENT_COLUMNS} FROM events e JOIN sources s ON s.id = e.source_id
+         WHERE e.ts_utc_ms BETWEEN ? AND ? ORDER BY e.ts_utc_ms DESC, e.source_id DESC, e.src_line DESC LIMIT ?`,
+      )
+      .all(lo, centreMs, nBefore) as EventRowDb[];
+    const afterRows = db
+      .prepare(
+        `SELECT ${EVENT_COLUMNS} FROM events e JOIN sources s ON s.id = e.source_id
+         WHERE e.ts_utc_ms > ? AND e.ts_utc_ms <= ? ORDER BY e.ts_utc_ms, e.source_id, e.src_line LIMIT ?`,
+      )
+      .all(centreMs, hi, nAfter + Math.max(0, nBefore - beforeRows.length)) as EventRowDb[];
+    for (const r of [...beforeRows, ...afterRows]) rowsById.set(r.id, r);
+  }
+  const evRows: TimelineRow[] = [];
+  let evOutside = 0;
+  const byLine = db ? db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e JOIN sources s ON s.id = e.source_id WHERE e.source_id = ? AND e.src_line = ?`) : null;
+  for (const e of evByKey.values()) {
+    const src = srcIdx.get(e.source);
+    const hit = src && byLine ? (byLine.get(src.id, e.line) as EventRowDb | undefined) : undefined;
+    if (hit) {
+      const lo = centreMs !== null ? centreMs - before : null;
+      const hi = centreMs !== null ? centreMs + after : null;
+      const inWindow = hit.ts_utc_ms !== null && lo !== null && hi !== null && hit.ts_utc_ms >= lo && hit.ts_utc_ms <= hi;
+      if (!inWindow) evOutside++;
+      rowsById.set(hit.id, hit);
+    } else {
+      // Evidence not in this case db (or no db): show it as the verdict quoted it.
+      evOutside++;
+      const t = parseIso(e.time);
+      evRows.push({
+        ts_utc_ms: t,
+        time_utc: t !== null ? fmtUtc(t) : null,
+        time_quality: e.time_quality ?? (t !== null ? 'exact' : 'unknown'),
+        source: e.source,
+        source_short: e.source,
+        line: e.line,
+        text: clip(e.text),
+        evidence: true,
+        decisive: e.decisive ?? false,
+        role: e.role ?? null,
+      });
+    }
+  }
+  const rows: TimelineRow[] = [...rowsById.values()].map((r) => {
+    const ev = evByKey.get(evKey(r.path, r.src_line));
+    return {
+      ts_utc_ms: r.ts_utc_ms,
+      time_utc: r.ts_utc_ms !== null ? fmtUtc(r.ts_utc_ms) : null,
+      time_quality: r.ts_quality,
+      source: r.path,
+      source_short: r.path,
+      line: r.src_line,
+      text: clip(lineText(r.raw, r.message)),
+      evidence: ev !== undefined,
+      decisive: ev?.decisive ?? false,
+      role: ev?.role ?? null,
+    };
+  });
+  rows.push(...evRows);
+  // Rows without a time go first (they cannot be placed); then by time, file and line.
+  const srcOrder = (p: string) => srcIdx.get(p)?.id ?? Number.MAX_SAFE_INTEGER;
+  rows.sort(
+    (a, b) =>
+      (a.ts_utc_ms ?? -Infinity) - (b.ts_utc_ms ?? -Infinity) ||
+      srcOrder(a.source) - srcOrder(b.source) ||
+      (a.source < b.source ? -1 : a.source > b.source ? 1 : 0) ||
+      a.line - b.line,
+  );
+  const total = windowTotal + evOutside;
+  const omitted = Math.max(0, total - rows.length);
+
+  // Cited sources: everything in the timeline and the evidence.
+  const cited = [...new Set([...rows.map((r) => r.source), ...evidence.map((e) => e.source)])].sort();
+  const dir = commonDir(cited);
+  for (const r of rows) r.source_short = shortPath(r.source, dir);
+  const sources: ReportSource[] = cited.map((p) => {
+    const s = srcIdx.get(p);
+    return { path: p, short: shortPath(p, dir), sha256: s?.sha256 ?? null, format: s?.format ?? null, status: s?.status ?? null };
+  });
+
+  const nonExact = rows.filter((r) => r.time_quality !== 'exact').length;
+  const notes: string[] = [];
+  if (centreMs === null) notes.push('The incident has no usable time: only its evidence lines are shown.');
+  if (nonExact) notes.push(`${nonExact} row(s) have a time that is not exact (marked ~): year inferred, local zone assumed or anchored on uptime.`);
+  if (omitted) notes.push(`${omitted} row(s) of the window are left out (the earliest ones, and the latest after the incident); the evidence rows are all kept.`);
+
+  // Facts.
+  const facts: Fact[] = [];
+  const timeFacts = (label: string, ms: number | null, iso: string | null) => {
+    if (ms === null) {
+      facts.push({ label, value: [{ t: iso ? `unreadable time ` : 'unknown' }, ...(iso ? [{ v: iso } as Span] : [])] });
+      return;
+    }
+    const local = fmtLocal(ms, zone);
+    facts.push({ label, value: [{ t: `${fmtUtc(ms)} UTC${local ? ` — ${local}` : ''}` }] });
+  };
+  facts.push({ label: 'Host', value: incident.host ? [{ v: incident.host }] : [{ t: 'unknown' }] });
+  facts.push({ label: 'Boot', value: incident.boot ? [{ v: incident.boot }] : [{ t: 'unknown' }] });
+  facts.push({ label: 'PID', value: [{ t: String(incident.pid) }] });
+  facts.push({ label: 'Command name', value: incident.comm ? [{ v: incident.comm }] : [{ t: 'unknown' }] });
+  timeFacts('First seen', startMs, incident.start_time);
+  timeFacts('Disappeared', endMs, incident.time);
+  facts.push({ label: 'Time zone', value: [{ t: `${zone.info.name} — ${zone.info.note}` }] });
+  facts.push({ label: 'Cause', value: [{ t: `${incident.cause} (${CAUSE_LABELS[incident.cause] ?? incident.cause})` }] });
+  const sig = signalLabel(incident.signal, incident.signal_name);
+  facts.push({ label: 'Signal', value: [{ t: sig ?? 'none recorded' }] });
+  facts.push({ label: 'Confidence', value: [{ t: incident.confidence }] });
+  facts.push({ label: 'Incident id', value: [{ v: incident.id }] });
+
+  const isOom = incident.cause === 'oom-kill';
+  const chain = isOom ? oomChain(incident) : actorChain(incident);
+  const chainTitle = chain.length ? (isOom ? 'OOM trigger and constraint' : 'Actor chain') : null;
+
+  const answer = buildAnswer(incident, endMs);
+  const title: Span[] = [{ t: 'Why did ' }, ...(incident.comm ? [{ v: incident.comm } as Span] : [{ t: 'the process' }]), { t: ` (pid ${incident.pid}) disappear?` }];
+
+  return {
+    incident,
+    title,
+    answer,
+    answer_text: spansToText(answer),
+    zone: zone.info,
+    facts,
+    chain_title: chainTitle,
+    chain,
+    timeline: {
+      from_utc: centreMs !== null ? fmtUtc(centreMs - before) : null,
+      to_utc: centreMs !== null ? fmtUtc(centreMs + after) : null,
+      window_before_ms: before,
+      window_after_ms: after,
+      rows,
+      total,
+      omitted,
+      note: notes.length ? notes.join(' ') : null,
+    },
+    oom: isOom || incident.oom !== null ? rankTasks(incident, opts.maxTasks ?? DEFAULT_MAX_TASKS) : null,
+    alternatives: incident.alternatives ?? [],
+    missing_evidence: incident.missing_evidence ?? [],
+    recommendations: incident.recommendations?.length ? incident.recommendations : [...(DEFAULT_RECOMMENDATIONS[incident.cause] ?? [])],
+    provenance: {
+      case_db: opts.dbPath ?? null,
+      tool: 'procforensics',
+      version: VERSION,
+      generated_at: opts.generatedAt ?? new Date().toISOString(),
+      sources,
+    },
+  };
+}
+
+export function spansToText(spans: readonly Span[]): string {
+  return spans.map((s) => ('t' in s ? s.t : s.v)).join('');
+}
+
+/** "10 min", "30 s", "1 h 30 min": a window length in words. */
+export function fmtDuration(ms: number): string {
+  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000} min`;
+  if (ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms} ms`;
+}
+
+export { fmtMib };
