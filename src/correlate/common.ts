@@ -13,6 +13,8 @@ export interface Candidate {
   host: string | null;
   pid: number;
   comm: string | null;
+  /** The comm is only a syslog tag (the name a unit's process logs under), not the kernel's comm. */
+  comm_weak?: boolean;
   /** When the process died (or was killed), UTC ms. */
   time_ms: number | null;
   start_ms?: number | null;
@@ -79,6 +81,7 @@ export function sameHost(a: string | null, b: string | null): boolean {
 
 interface LineRow {
   path: string;
+  host: string | null;
   raw: string | null;
   ts_utc_ms: number | null;
   ts_quality: string | null;
@@ -88,9 +91,11 @@ interface LineRow {
 export class EvidenceResolver {
   private readonly stmt;
   private readonly cache = new Map<string, LineRow | null>();
+  /** Host written on each cited line, by `path:line`: the host of an incident comes from its evidence. */
+  private readonly hosts = new Map<string, string>();
   constructor(db: Db) {
     this.stmt = db.prepare(
-      `SELECT s.path AS path, e.raw AS raw, e.ts_utc_ms AS ts_utc_ms, e.ts_quality AS ts_quality
+      `SELECT s.path AS path, e.host AS host, e.raw AS raw, e.ts_utc_ms AS ts_utc_ms, e.ts_quality AS ts_quality
        FROM sources s LEFT JOIN events e ON e.source_id = s.id AND e.src_line = ?
        WHERE s.id = ? LIMIT 1`,
     );
@@ -125,8 +130,21 @@ export class EvidenceResolver {
     };
     if (opts.role) ev.role = opts.role;
     if (opts.decisive) ev.decisive = true;
+    if (r?.host) this.hosts.set(`${ev.source}:${srcLine}`, r.host);
     if (r?.ts_quality) ev.time_quality = r.ts_quality;
     return ev;
+  }
+
+  /** The host the evidence lines name most often (decisive lines first), or null. */
+  hostOf(evidence: readonly EvidenceLine[]): string | null {
+    const count = new Map<string, number>();
+    for (const e of evidence) {
+      const h = this.hosts.get(`${e.source}:${e.line}`);
+      if (h) count.set(h, (count.get(h) ?? 0) + (e.decisive ? 100 : 1));
+    }
+    let best: string | null = null;
+    for (const [h, n] of count) if (best === null || n > count.get(best)!) best = h;
+    return best;
   }
 }
 
@@ -163,20 +181,29 @@ export interface Coverage {
   host: string | null;
   first_ms: number;
   last_ms: number;
+  lines: number;
 }
 
 /**
  * Context shared by the checks that produce `missing_evidence`: what kinds of evidence the case
  * holds at all, and which time each source covers.
  */
+/** A silence longer than this in a host's logs is reported as a gap. */
+const GAP_MS = 3_600_000;
+/** How many following lines are scanned for that silence. */
+const GAP_SCAN_LINES = 5_000;
+
 export class CaseFacts {
   readonly hasAudit: boolean;
   readonly hasKillAudit: boolean;
   readonly hasPacct: boolean;
   readonly hasKernel: boolean;
   readonly coverage: Coverage[];
+  /** The host most lines of the case name: the host of evidence that names none (audit without node=, pacct, dmesg). */
+  readonly caseHost: string | null;
   private readonly lossStmt;
   private readonly suppressedStmt;
+  private nextStmt: { all(...args: unknown[]): unknown[] } | null = null;
 
   constructor(private readonly db: Db) {
     const one = (sql: string) => !!db.prepare(sql).get();
@@ -186,17 +213,41 @@ export class CaseFacts {
     this.hasKernel = one(`SELECT 1 FROM events WHERE program = 'kernel' LIMIT 1`);
     this.coverage = db
       .prepare(
-        `SELECT e.source_id AS source_id, s.path AS path, MAX(e.host) AS host, MIN(e.ts_utc_ms) AS first_ms, MAX(e.ts_utc_ms) AS last_ms
+        `SELECT e.source_id AS source_id, s.path AS path, MAX(e.host) AS host, MIN(e.ts_utc_ms) AS first_ms, MAX(e.ts_utc_ms) AS last_ms,
+         COUNT(e.host) AS lines
          FROM events e JOIN sources s ON s.id = e.source_id WHERE e.ts_utc_ms IS NOT NULL GROUP BY e.source_id`,
       )
       .all() as Coverage[];
+    const perHost = new Map<string, number>();
+    for (const c of this.coverage) if (c.host) perHost.set(c.host, (perHost.get(c.host) ?? 0) + c.lines);
+    let best: string | null = null;
+    for (const [h, n] of perHost) if (best === null || n > perHost.get(best)!) best = h;
+    this.caseHost = best;
     this.lossStmt = db.prepare(
-      `SELECT ts_utc_ms, kind, detail FROM audit_loss WHERE ts_utc_ms IS NULL OR ts_utc_ms BETWEEN ? AND ? LIMIT 5`,
+      `SELECT ts_utc_ms, kind, detail FROM audit_loss WHERE kind IS NOT 'kernel_ratelimit' AND (ts_utc_ms IS NULL OR ts_utc_ms BETWEEN ? AND ?) LIMIT 5`,
     );
     this.suppressedStmt = db.prepare(
       `SELECT ts_utc_ms, message FROM events WHERE ts_utc_ms BETWEEN ? AND ? AND program = 'kernel'
        AND (message LIKE '%callbacks suppressed%' OR message LIKE '%messages suppressed%') LIMIT 3`,
     );
+  }
+
+  /**
+   * A silence in the logs right after `ms`: the next line of the host comes more than `GAP_MS`
+   * later. The end of a process in that stretch left nothing (logs rotated away, host down, clock jump).
+   */
+  gapAfter(ms: number, host: string | null): string | null {
+    this.nextStmt ??= this.db.prepare(
+      `SELECT ts_utc_ms AS t FROM events WHERE ts_utc_ms > ? AND (? IS NULL OR host IS NULL OR host = ?) ORDER BY ts_utc_ms LIMIT ${GAP_SCAN_LINES}`,
+    );
+    let prev = ms;
+    for (const { t } of this.nextStmt.all(ms, host, host) as Array<{ t: number }>) {
+      if (t - prev > GAP_MS) {
+        return `no log line at all from ${iso(prev)} to ${iso(t)} (${Math.round((t - prev) / 60_000)} min): the logs of that period were rotated away or lost, or the host was down; the end of the process may be in that gap`;
+      }
+      prev = t;
+    }
+    return null;
   }
 
   covered(ms: number | null, host: string | null): boolean {

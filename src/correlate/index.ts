@@ -26,8 +26,10 @@ function commsAgree(a: string | null, b: string | null): boolean {
   return a === b || a.startsWith(b.slice(0, 15)) || b.startsWith(a.slice(0, 15));
 }
 
-function sameDeath(a: Candidate, b: Candidate): boolean {
-  if (a.pid !== b.pid || !sameHost(a.host, b.host)) return false;
+function sameDeath(x: Candidate, y: Candidate): boolean {
+  if (x.pid !== y.pid || !sameHost(x.host, y.host)) return false;
+  const a = x.comm_weak ? { ...x, comm: null } : x;
+  const b = y.comm_weak ? { ...y, comm: null } : y;
   if (a.uptime_s != null && b.uptime_s != null && Math.abs(a.uptime_s - b.uptime_s) < 0.01) return true;
   if (a.time_ms === null || b.time_ms === null) return commsAgree(a.comm, b.comm) && !!a.comm && !!b.comm;
   return Math.abs(a.time_ms - b.time_ms) <= SAME_DEATH_MS && commsAgree(a.comm, b.comm);
@@ -65,10 +67,19 @@ function evidenceKey(e: EvidenceLine): string {
   return `${e.source}:${e.line}`;
 }
 
-function toMergedIncident(g: Group, facts: CaseFacts): Incident {
+/** Host of a verdict whose decisive record names none: the host its evidence names, else the case's. */
+function fillHost(c: Candidate, ev: EvidenceResolver, facts: CaseFacts): void {
+  c.host ??= ev.hostOf(c.evidence) ?? facts.caseHost;
+}
+
+function toMergedIncident(g: Group, facts: CaseFacts, ev: EvidenceResolver): Incident {
   const [win, ...rest] = g.members as [Candidate, ...Candidate[]];
   const c: Candidate = { ...win, evidence: [...win.evidence], missing: [...(win.missing ?? [])], alternatives: [...(win.alternatives ?? [])], recommendations: [...(win.recommendations ?? [])] };
   const seen = new Set(c.evidence.map(evidenceKey));
+  if (c.comm_weak) {
+    const strong = rest.find((o) => o.comm && !o.comm_weak);
+    if (strong) c.comm = strong.comm;
+  }
   for (const o of rest) {
     c.comm ??= o.comm;
     c.host ??= o.host;
@@ -91,8 +102,8 @@ function toMergedIncident(g: Group, facts: CaseFacts): Incident {
   if (c.cause === 'signal' && (!c.actor || c.actor.kind === 'unknown')) {
     for (const m of facts.missing(c.time_ms, c.host)) if (!c.missing!.includes(m)) c.missing!.push(m);
   }
-  const inc = toIncident(c);
-  return inc;
+  fillHost(c, ev, facts);
+  return toIncident(c);
 }
 
 function applyFilter(list: Incident[], f: IncidentFilter): Incident[] {
@@ -118,7 +129,7 @@ export function findIncidents(db: Db, filter: IncidentFilter = {}): Incident[] {
   const ev = new EvidenceResolver(db);
   const facts = new CaseFacts(db);
   const groups = group(allCandidates(db, ev, null)).filter((g) => g.members.some((m) => m.standalone));
-  return applyFilter(groups.map((g) => toMergedIncident(g, facts)), filter).sort(newestFirst);
+  return applyFilter(groups.map((g) => toMergedIncident(g, facts, ev)), filter).sort(newestFirst);
 }
 
 interface Sighting {
@@ -151,7 +162,7 @@ export function processesByPid(db: Db, pid: number): Incident[] {
   const ev = new EvidenceResolver(db);
   const facts = new CaseFacts(db);
   const groups = group(allCandidates(db, ev, pid));
-  const incidents = groups.map((g) => toMergedIncident(g, facts));
+  const incidents = groups.map((g) => toMergedIncident(g, facts, ev));
   const deaths = groups
     .map((g) => ({ ms: g.members.find((m) => m.time_ms !== null)?.time_ms ?? null, start: g.members.find((m) => m.start_ms != null)?.start_ms ?? null }))
     .filter((d): d is { ms: number; start: number | null } => d.ms !== null);
@@ -173,7 +184,7 @@ export function processesByPid(db: Db, pid: number): Incident[] {
     const first = seg[0]!;
     const lastS = seg[seg.length - 1]!;
     const comm = seg.find((s) => s.comm)?.comm ?? null;
-    const host = seg.find((s) => s.host)?.host ?? null;
+    const host = seg.find((s) => s.host)?.host ?? facts.caseHost;
     const down = hostDownFor(db, ev, pid, comm, host, lastS.ms!, downs);
     const evidence = [first, ...(seg.length > 1 ? [lastS] : [])].map((s, i) =>
       ev.line(s.source_id, s.src_line, { role: i === 0 ? `first sighting: ${s.role}` : `last sighting: ${s.role}` }),
@@ -181,11 +192,13 @@ export function processesByPid(db: Db, pid: number): Incident[] {
     if (down) {
       down.evidence.unshift(...evidence);
       down.start_ms = first.ms;
-      incidents.push(toMergedIncident({ members: [down] }, facts));
+      incidents.push(toMergedIncident({ members: [down] }, facts, ev));
       continue;
     }
     const maybeAlive = lastEvent !== null && lastEvent - lastS.ms! < 600_000;
     const missing = facts.missing(lastS.ms, host);
+    const gap = facts.gapAfter(lastS.ms!, host);
+    if (gap) missing.push(gap);
     incidents.push(
       toIncident({
         cause: 'unknown',

@@ -190,7 +190,9 @@ export function parseOomLines(lines: Iterable<KernelLine>): OomKill[] {
       const full = m.length > 6;
       const pid = Number(m[2]);
       const known = b && b.summary_pid === pid ? b.summary_task : b?.tasks.find((t) => t.pid === pid)?.name ?? (b?.chosen?.pid === pid ? b.chosen.comm : null);
-      const comm = m[4] ?? known ?? '?';
+      // The task that invoked the killer can be the victim (the table may be cut or absent).
+      const self = b && b.trigger_pid === pid && b.trigger_comm ? b.trigger_comm.trim().slice(0, 15) : null;
+      const comm = m[4] ?? known ?? self ?? '?';
       // A second kill with no new header: a cascade. Only memory.oom.group kills share the report.
       if (b && b.lines.some((x) => x.decisive) && !b.oom_group) b = null;
       const blk: Block = b ?? newBlock();
@@ -316,7 +318,7 @@ export function parseOomLines(lines: Iterable<KernelLine>): OomKill[] {
 
 const KERNEL_SQL = `
   SELECT source_id, src_line, ts_utc_ms, host, uptime_s, boot_key, message FROM events
-  WHERE program = 'kernel' AND (
+  WHERE (program IS NULL AND message LIKE '%invoked oom-killer%') OR program = 'kernel' AND (
     message LIKE '%invoked oom-killer%' OR message LIKE 'CPU: %PID: %' OR message LIKE 'Pid: %comm: %' OR message LIKE 'Task in %'
     OR message LIKE 'memory: usage%' OR message LIKE 'Memory cgroup stats for%' OR message LIKE '[%'
     OR message LIKE 'Tasks state%' OR message LIKE 'oom-kill:%' OR message LIKE '%ill process%' OR message LIKE '%illed process%'
@@ -386,6 +388,38 @@ function toCandidate(k: OomKill, ev: EvidenceResolver): Candidate {
   };
 }
 
+interface Continuation {
+  src_line: number;
+  raw: string;
+}
+
+/** Not the rest of a wrapped line: a mail `<trim>` marker, a stamped line the parser did not take. */
+const NOT_CONTINUATION = /^(?:<[^>]*>|\[\s*\d+\.\d+\]|-{2,}|\s*$)/;
+const MAX_WRAPS = 3;
+
+/**
+ * Kernel lines wrapped by a mail client or a terminal (formats.md, samples-real MANIFEST "EMAIL
+ * LINE-WRAPPED"): the rest of the line is stored as the next unit(s), with no stamp, no program and
+ * no time. They are joined back to the kernel line they continue, with the space the wrap replaced.
+ */
+export function joinWrapped(lines: KernelLine[], cont: readonly Continuation[]): KernelLine[] {
+  if (cont.length === 0) return lines;
+  const byLine = new Map<number, string>();
+  for (const c of cont) {
+    const t = c.raw.trim();
+    if (t.length > 0 && t.length < 400 && !NOT_CONTINUATION.test(t)) byLine.set(c.src_line, t);
+  }
+  if (byLine.size === 0) return lines;
+  // A continuation glued to the line before it is part of that line, not a line of its own.
+  const glued = (n: number) => byLine.has(n) && (byLine.has(n - 1) || lines.some((l) => l.src_line === n - 1));
+  return lines.filter((l) => !glued(l.src_line)).map((l) => {
+    let msg = l.message.replace(/\s+$/, '');
+    let n = l.src_line + 1;
+    for (let i = 0; i < MAX_WRAPS && byLine.has(n); i++, n++) msg += ' ' + byLine.get(n)!;
+    return msg === l.message ? l : { ...l, message: msg };
+  });
+}
+
 /** Quality of a copy: the one with the report header and the most lines wins. */
 function richness(k: OomKill): number {
   return (k.header_seen ? 1000 : 0) + k.lines.length + (k.killed.ts_utc_ms !== null ? 1 : 0);
@@ -399,15 +433,16 @@ export function oomCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
     list.push(r);
   }
   const kills: OomKill[] = [];
-  for (const list of bySource.values()) kills.push(...parseOomLines(list));
-  // A kill line cut after the pid: the comm starts the next line of the file.
-  const nextLine = db.prepare(`SELECT raw FROM events WHERE source_id = ? AND src_line = ?`);
-  for (const k of kills) {
-    if (k.victim_comm !== '?') continue;
-    const r = nextLine.get(k.killed.source_id, k.killed.src_line + 1) as { raw: string } | undefined;
-    const m = r ? /^\s*\(([^)]{1,16})\)/.exec(r.raw) : null;
-    if (m) k.victim_comm = m[1]!;
-  }
+  // A wrapped line's rest is stored either bare (no program, no time) or with the stamps of the
+  // line before and a warning that says so (dmesg/syslog parsers): both are continuations.
+  const continuations = db.prepare(
+    `SELECT src_line, raw FROM events WHERE source_id = @sid AND (
+       (program IS NULL AND ts_utc_ms IS NULL AND uptime_s IS NULL)
+       OR src_line IN (SELECT src_line FROM warnings WHERE source_id = @sid AND src_line IS NOT NULL AND (
+         message LIKE '%wrapped?%' OR message LIKE 'continuation line%' OR message LIKE 'line does not start with a syslog timestamp%')))
+     ORDER BY src_line`,
+  );
+  for (const [sourceId, list] of bySource) kills.push(...parseOomLines(joinWrapped(list, continuations.all({ sid: sourceId }) as Continuation[])));
   kills.sort((a, b) => richness(b) - richness(a));
   // Dedupe copies of the same kill across files: same victim, same host, within 2 s or same uptime.
   const groups: Array<{ best: OomKill; copies: OomKill[] }> = [];
@@ -423,8 +458,20 @@ export function oomCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
     if (g) g.copies.push(k);
     else groups.push({ best: k, copies: [] });
   }
+  // systemd's own lines about the unit (§6.7: "A process of this unit has been killed by the OOM
+  // killer", "Main process exited, code=killed", "Failed with result 'oom-kill'") name no pid.
+  const unitLines = db.prepare(
+    `SELECT source_id, src_line, action FROM services WHERE unit = ? AND action IN ('oom', 'main_exited', 'failed', 'oomd_kill')
+     AND ts_utc_ms BETWEEN ? AND ? AND (? IS NULL OR host IS NULL OR host = ?) ORDER BY ts_utc_ms LIMIT 6`,
+  );
   return groups.map((g) => {
     const c = toCandidate(g.best, ev);
+    const unit = c.oom?.unit;
+    if (unit && c.time_ms !== null && /\.(service|scope)$/.test(unit)) {
+      for (const u of unitLines.all(unit, c.time_ms - 2_000, c.time_ms + 30_000, c.host, c.host) as Array<{ source_id: number; src_line: number; action: string }>) {
+        c.evidence.push(ev.line(u.source_id, u.src_line, { role: `systemd: ${unit} ${u.action === 'oom' ? 'reports the OOM kill' : u.action.replace('_', ' ')}` }));
+      }
+    }
     if (c.time_ms === null) c.time_ms = g.copies.find((x) => x.killed.ts_utc_ms !== null)?.killed.ts_utc_ms ?? null;
     if (c.host === null) c.host = g.copies.find((x) => x.killed.host !== null)?.killed.host ?? null;
     for (const x of g.copies) {

@@ -7,6 +7,7 @@
 //   type=OBJ_PID msg=audit(1795297725.047:327): opid=16416 oauid=-1 ouid=0 oses=-1 ocomm="ingest-daemon"
 import type { Db } from '../store/db.js';
 import type { Actor, EvidenceLine } from './types.js';
+import { type Session, reconstructSessions, sessionsAt } from './sessions.js';
 import { type Candidate, EvidenceResolver, auditId, decodeAuditHex, emptyActor, signalName } from './common.js';
 
 interface SignalRow {
@@ -148,7 +149,14 @@ export class ActorResolver {
   private readonly sudoNear;
   private readonly cronNear;
   private readonly pacctAt;
-  constructor(db: Db, private readonly ev: EvidenceResolver) {
+  private readonly byLoginPid;
+  private sessions: Session[] | null = null;
+  constructor(private readonly db: Db, private readonly ev: EvidenceResolver) {
+    // sshd's audit USER_LOGIN says `id=1002`, its syslog line `Accepted … for carol`: the same sshd pid.
+    this.byLoginPid = db.prepare(
+      `SELECT * FROM logins WHERE pid = ? AND user IS NOT NULL AND user NOT LIKE '(%' AND (? IS NULL OR host IS NULL OR host = ?)
+       AND ts_utc_ms BETWEEN ? AND ? ORDER BY (kind = 'ssh_accepted') DESC, ABS(ts_utc_ms - ?) LIMIT 1`,
+    );
     this.loginsBySes = db.prepare(
       `SELECT * FROM logins WHERE ses = ? AND (? IS NULL OR host IS NULL OR host = ?) AND (ts_utc_ms IS NULL OR ts_utc_ms <= ?)
        ORDER BY ts_utc_ms DESC LIMIT 50`,
@@ -206,6 +214,14 @@ export class ActorResolver {
       cronSession = logins.some((l) => CRON_RE.test(`${l.tty ?? ''} ${l.service ?? ''} ${l.detail ?? ''}`));
       if (main) {
         if (!actor.user && main.user) actor.user = main.user;
+        if (!actor.user && main.pid !== null && main.ts_utc_ms !== null) {
+          const named = this.byLoginPid.get(main.pid, s.host, s.host, main.ts_utc_ms - 120_000, main.ts_utc_ms + 120_000, main.ts_utc_ms) as LoginRow | undefined;
+          if (named?.user) {
+            actor.user = named.user;
+            if (!actor.from_host && named.from_host && named.from_host !== '?') actor.from_host = named.from_host;
+            evidence.push(this.ev.line(named.source_id, named.src_line, { role: `${named.user} logged in (same login process ${main.pid})` }));
+          }
+        }
         if (main.from_host && main.from_host !== '?') actor.from_host = main.from_host;
         if (!actor.tty && main.tty && !/^(ssh|cron|\?)$/.test(main.tty)) actor.tty = main.tty.replace(/^\/dev\//, '');
         evidence.push(this.ev.line(main.source_id, main.src_line, { role: `login session ${ses}${cronSession ? ' (a cron job)' : ''}` }));
@@ -216,6 +232,19 @@ export class ActorResolver {
       if (ssh?.from_host) {
         actor.from_host = ssh.from_host;
         evidence.push(this.ev.line(ssh.source_id, ssh.src_line, { role: `${actor.user} logged in over ssh` }));
+      }
+    }
+
+    // wtmp: the login session of that user open at the time of the kill (tty, remote host).
+    if (actor.user && !cronSession && (!actor.from_host || !actor.tty) && s.ts_utc_ms !== null) {
+      this.sessions ??= reconstructSessions(this.db);
+      const open = sessionsAt(this.db, s.ts_utc_ms, this.sessions).filter((x) => x.user === actor.user);
+      const w = (actor.tty ? open.find((x) => x.tty === actor.tty || x.tty === actor.tty!.replace(/^pts(\d)/, 'pts/$1')) : undefined) ?? (open.length === 1 ? open[0] : undefined);
+      if (w) {
+        actor.from_host ??= w.from_host || w.addr || null;
+        actor.tty ??= w.tty;
+        const r = w.rows[0];
+        if (r) evidence.push(this.ev.line(r.source_id, r.src_line, { role: `${w.user} logged in on ${w.tty}${w.from_host ? ` from ${w.from_host}` : ''} (wtmp)` }));
       }
     }
 
@@ -284,11 +313,25 @@ export class ActorResolver {
   }
 }
 
+function objPid(fieldsJson: string): number | null {
+  try {
+    return numField((JSON.parse(fieldsJson) as Record<string, unknown>)['opid']);
+  } catch {
+    return null;
+  }
+}
+
 export function signalCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
   const rows = db.prepare(`SELECT * FROM signals WHERE target_pid IS NOT NULL AND target_pid > 0`).all() as SignalRow[];
   const known = new Set(rows.map((r) => `${r.host ?? ''}|${r.audit_stamp ?? ''}`));
   rows.push(...signalsFromRawAudit(db, known));
   const resolver = new ActorResolver(db, ev);
+  // The audit parser emits a signal fact when the event's last record arrives (PROCTITLE, EOE):
+  // the line to cite is the SYSCALL record, with the OBJ_PID that names this target.
+  const eventRecords = db.prepare(
+    `SELECT src_line, record_type, fields_json FROM audit_records WHERE source_id = ? AND audit_stamp = ? AND record_type IN ('SYSCALL', 'OBJ_PID')
+     AND src_line BETWEEN ? - 64 AND ? ORDER BY src_line`,
+  );
   const out: Candidate[] = [];
   for (const s of rows) {
     if (s.signal === 0 || s.signal === null && s.syscall === null) continue; // kill(pid, 0) only probes
@@ -296,7 +339,16 @@ export function signalCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
     // EPERM: the signal was refused, it cannot have ended the process.
     if (failed && s.exit_code === -1) continue;
     const { actor, evidence, notes, recommendations } = resolver.resolve(s, s.target_comm);
-    evidence.unshift(ev.line(s.source_id, s.src_line, { role: `the ${s.syscall ?? 'kill'} syscall (signal ${s.signal ?? '?'})`, decisive: true }));
+    let syscallLine = s.src_line;
+    let targetLine: number | null = null;
+    if (s.audit_stamp !== null) {
+      for (const r of eventRecords.all(s.source_id, s.audit_stamp, s.src_line, s.src_line) as Array<{ src_line: number; record_type: string; fields_json: string | null }>) {
+        if (r.record_type === 'SYSCALL') syscallLine = r.src_line;
+        else if (targetLine === null && r.fields_json && objPid(r.fields_json) === s.target_pid) targetLine = r.src_line;
+      }
+    }
+    if (targetLine !== null && targetLine !== syscallLine) evidence.unshift(ev.line(s.source_id, targetLine, { role: `the target of the signal (OBJ_PID)` }));
+    evidence.unshift(ev.line(s.source_id, syscallLine, { role: `the ${s.syscall ?? 'kill'} syscall (signal ${s.signal ?? '?'})`, decisive: true }));
     const sig = s.signal;
     const who =
       actor.via === 'cron'

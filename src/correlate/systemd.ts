@@ -56,6 +56,15 @@ function statusNumber(status: string | null): number | null {
   return n ?? null;
 }
 
+/** How far back the unit's own log lines are searched for its main pid. */
+const MAIN_PID_LOOKBACK_MS = 7 * 24 * 3_600_000;
+
+/** `foo.service` → `foo`, `getty@tty1.service` → `getty`: the name its process logs under. */
+function unitBase(unit: string | null): string | null {
+  if (!unit || !unit.endsWith('.service')) return null;
+  return unit.replace(/\.service$/, '').replace(/@.*$/, '') || null;
+}
+
 export function systemdCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
   const out: Candidate[] = [];
   const stopRequest = db.prepare(
@@ -64,19 +73,50 @@ export function systemdCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
   const stopping = db.prepare(
     `SELECT * FROM services WHERE unit = ? AND action IN ('stopping', 'stop') AND ts_utc_ms BETWEEN ? AND ? ORDER BY ts_utc_ms DESC LIMIT 1`,
   );
-  for (const s of db.prepare(`SELECT * FROM services WHERE pid IS NOT NULL AND action IN ('main_exited', 'killed', 'timeout', 'oom', 'failed')`).all() as ServiceRow[]) {
+  const timedOut = db.prepare(
+    `SELECT * FROM services WHERE unit = ? AND action = 'timeout' AND ts_utc_ms BETWEEN ? AND ? ORDER BY ts_utc_ms DESC LIMIT 1`,
+  );
+  const exitedNear = db.prepare(
+    `SELECT * FROM services WHERE unit = ? AND action IN ('main_exited', 'failed') AND ts_utc_ms BETWEEN ? AND ? ORDER BY ts_utc_ms`,
+  );
+  // The main pid is not in `Main process exited` lines: the unit's process logs under its own name.
+  const mainPid = db.prepare(
+    `SELECT pid, program, source_id, src_line, ts_utc_ms FROM events WHERE program = ? AND pid IS NOT NULL AND ts_utc_ms BETWEEN ? AND ?
+     AND (? IS NULL OR host IS NULL OR host = ?) ORDER BY ts_utc_ms DESC LIMIT 1`,
+  );
+  for (const s of db
+    .prepare(`SELECT * FROM services WHERE action IN ('main_exited', 'killed', 'timeout', 'oom', 'failed') ORDER BY ts_utc_ms`)
+    .all() as ServiceRow[]) {
     const t = s.ts_utc_ms ?? 0;
     const n = s.signal ?? statusNumber(s.status);
     const code = s.code ?? (s.action === 'killed' ? 'killed' : null);
-    const line = ev.line(s.source_id, s.src_line, { role: `systemd: ${s.unit ?? 'unit'} ${s.action}` });
+    if (s.action === 'failed' && s.result !== 'oom-kill') continue; // the main_exited line of the same death says more
+    const line = ev.line(s.source_id, s.src_line, { role: `systemd: ${s.unit ?? 'unit'} ${s.action.replace('_', ' ')}`, decisive: s.action === 'killed' });
+    const base = unitBase(s.unit);
+    let pid = s.pid;
+    let commWeak = false;
+    let comm: string | null = s.action === 'killed' ? (/Killing process \d+ \((.*)\)/.exec(s.detail ?? '')?.[1] ?? null) : null;
+    const extra = [];
+    if (pid === null) {
+      if (s.action === 'timeout' || !base || s.ts_utc_ms === null) continue; // the `Killing process N` line carries the pid
+      const p = mainPid.get(base, t - MAIN_PID_LOOKBACK_MS, t, s.host, s.host) as { pid: number; program: string; source_id: number; src_line: number } | undefined;
+      if (!p) continue;
+      pid = p.pid;
+      comm = p.program;
+      commWeak = true;
+      extra.push(ev.line(p.source_id, p.src_line, { role: `last line written by ${base}[${p.pid}], the unit's process` }));
+    }
     const stop = s.unit ? (stopping.get(s.unit, t - 120_000, t) as ServiceRow | undefined) : undefined;
-    if (stop || s.action === 'timeout') {
-      // systemd stopped the unit: find who asked for it.
-      const base = (s.unit ?? '').replace(/\.service$/, '');
+    const timeout = s.unit && s.action === 'killed' ? (timedOut.get(s.unit, t - 5_000, t + 1) as ServiceRow | undefined) : undefined;
+    if (s.action === 'killed' || (stop && s.action !== 'oom')) {
+      // systemd killed it (stop timeout, leftover process, a stop request): find who asked for the stop.
       const req = base ? (stopRequest.get(t - 180_000, t, `%systemctl%${base}%`) as (ServiceRow & { user: string | null; command: string | null; via: string; tty: string | null }) | undefined) : undefined;
       const actor: Actor = { ...emptyActor('systemd'), via: 'systemd' };
       const evidence = [line];
-      if (stop) evidence.unshift(ev.line(stop.source_id, stop.src_line, { role: 'systemd stopped the unit', decisive: true }));
+      if (timeout) evidence.unshift(ev.line(timeout.source_id, timeout.src_line, { role: 'the stop timed out (TimeoutStopSec=)', decisive: true }));
+      if (stop) evidence.unshift(ev.line(stop.source_id, stop.src_line, { role: 'systemd began stopping the unit', decisive: !timeout && s.action !== 'killed' }));
+      if (s.unit) for (const x of exitedNear.all(s.unit, t, t + 5_000) as ServiceRow[]) evidence.push(ev.line(x.source_id, x.src_line, { role: `systemd: ${s.unit} ${x.action.replace('_', ' ')}` }));
+      evidence.push(...extra);
       if (req) {
         actor.kind = 'user';
         actor.user = req.user;
@@ -85,21 +125,26 @@ export function systemdCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
         actor.tty = req.tty;
         evidence.push(ev.line(req.source_id, req.src_line, { role: 'the stop request', decisive: true }));
       }
+      const what = `${comm ?? 'the main process'} (pid ${pid})${s.unit ? ` of ${s.unit}` : ''}`;
       out.push({
         cause: 'systemd',
         strength: 72,
         host: s.host,
-        pid: s.pid!,
-        comm: null,
+        pid,
+        comm,
+        comm_weak: commWeak,
         time_ms: s.ts_utc_ms,
         signal: code === 'killed' ? n : null,
-        confidence: req ? 'high' : 'medium',
+        confidence: req || timeout ? 'high' : 'medium',
         summary:
-          `systemd ${s.action === 'timeout' ? 'killed the main process of ' + (s.unit ?? 'a unit') + ' after a stop timeout' : 'stopped ' + (s.unit ?? 'a unit')}` +
-          (req ? ` at the request of ${req.user ?? '?'}: ${req.command}` : ''),
+          (s.action === 'killed'
+            ? `systemd killed ${what} with ${signalName(n) ?? 'a signal'}${timeout ? ` after the stop timeout (${timeout.status ?? 'stop'} timed out)` : stop ? ' while stopping the unit' : ''}`
+            : `systemd stopped ${s.unit ?? 'a unit'}; ${what} ended`) +
+          (req ? `; the stop was requested by ${req.user ?? '?'}: ${req.command}` : ''),
         actor,
         evidence,
-        missing: req ? [] : ['who asked systemd to stop the unit is not in the evidence (audit USER_CMD/execve rules or sudo log would show it)'],
+        missing: req || !stop ? [] : ['who asked systemd to stop the unit is not in the evidence (audit USER_CMD/execve rules or sudo log would show it)'],
+        recommendations: timeout ? [`make ${base ?? 'the service'} handle SIGTERM within TimeoutStopSec=, or raise TimeoutStopSec= if it needs longer to stop`] : [],
         standalone: true,
       });
       continue;
@@ -116,21 +161,27 @@ export function systemdCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
       cause = 'signal';
       strength = 25;
     }
+    const evidence = [line, ...extra];
+    if (s.unit && s.action === 'main_exited') {
+      for (const x of exitedNear.all(s.unit, t, t + 2_000) as ServiceRow[]) if (x.action === 'failed') evidence.push(ev.line(x.source_id, x.src_line, { role: `systemd: ${s.unit} failed` }));
+    }
     out.push({
       cause,
       strength,
       host: s.host,
-      pid: s.pid!,
-      comm: null,
+      pid,
+      comm,
+      comm_weak: commWeak,
       time_ms: s.ts_utc_ms,
-      signal: code === 'killed' || code === 'dumped' ? n : null,
+      signal: code === 'killed' || code === 'dumped' ? n : cause === 'oom-kill' ? 9 : null,
       confidence: 'low',
       summary:
-        `main process of ${s.unit ?? 'a unit'} ${code === 'exited' ? `exited with status ${s.status ?? '?'}` : `ended: code=${code ?? '?'} status=${s.status ?? '?'}`}` +
+        `main process${comm ? ` ${comm} (pid ${pid})` : ''} of ${s.unit ?? 'a unit'} ${code === 'exited' ? `exited with status ${s.status ?? '?'}` : cause === 'oom-kill' ? 'was killed by the OOM killer' : `ended: code=${code ?? '?'} status=${s.status ?? '?'}`}` +
         (cause === 'signal' ? `; systemd does not say who sent ${signalName(n) ?? 'the signal'}` : ''),
       actor: emptyActor(),
-      evidence: [line],
-      standalone: cause === 'exit' ? n !== null && n !== 0 : cause !== 'signal',
+      evidence,
+      // A unit whose main process was killed is a disappearance even when nothing says by whom.
+      standalone: cause === 'exit' ? n !== null && n !== 0 && s.pid !== null : true,
     });
   }
   for (const e of db
