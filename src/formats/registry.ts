@@ -1,9 +1,21 @@
 // Every format module, listed explicitly. A test fails if a module in src/formats/ is missing
 // here, and registering a name twice throws at load time.
 import type { FormatModule } from './types.js';
-import { syslog } from './syslog.js';
+import { syslog, syslogTraditional, journalctlShort, thunderbird } from './syslog.js';
+import { dmesg, kmsg } from './dmesg.js';
+import { audit } from './audit.js';
+import { utmp } from './utmp.js';
+import { lastlog } from './lastlog.js';
+import { pacct } from './pacct.js';
+import { wtmpdb } from './wtmpdb.js';
+import { journalExport } from './journal-export.js';
+import { journalJson } from './journal-json.js';
+import { journalBinary } from './journal-binary.js';
+import { sudoLog } from './sudo-log.js';
+import { shellHistory } from './shell-history.js';
+import { psSnapshot } from './ps-snapshot.js';
 
-const MODULES: FormatModule[] = [syslog];
+const MODULES: FormatModule[] = [syslog, syslogTraditional, journalctlShort, thunderbird, dmesg, kmsg, audit, utmp, lastlog, pacct, wtmpdb, journalExport, journalJson, journalBinary, sudoLog, shellHistory, psSnapshot];
 
 function register(list: FormatModule[]): readonly FormatModule[] {
   const seen = new Set<string>();

@@ -12,7 +12,9 @@ import { FORMATS, formatByName } from '../formats/registry.js';
 import type { EventRow, FactRow, FactTable, FormatModule, ParseContext, ParseOutput, Probe, Unit } from '../formats/types.js';
 import { openCaseDb, setMeta, type Db } from '../store/db.js';
 import { BatchWriter } from '../store/writer.js';
-import { SOURCE_OWNED_TABLES } from '../store/schema/index.js';
+import { SCHEMA_SQL, SOURCE_OWNED_TABLES } from '../store/schema/index.js';
+
+const EVENT_INDEXES = ['events_ts', 'events_pid', 'events_src'] as const;
 import { runPostPasses } from './postpasses.js';
 import { inferOffsetContext } from '../time/zone-inference.js';
 import { civilToMs } from '../time/civil.js';
@@ -81,6 +83,10 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
   const db = openCaseDb(opts.db);
   try {
     recoverInterrupted(db);
+    // A first ingest builds the event indexes once at the end: a sorted build is cheaper than
+    // keeping three B-trees up to date row by row. (A killed run gets them back on the next open.)
+    const fresh = !db.prepare(`SELECT 1 FROM events LIMIT 1`).get();
+    if (fresh) for (const ix of EVENT_INDEXES) db.exec(`DROP INDEX IF EXISTS ${ix}`);
     if (opts.tz) setMeta(db, 'tz', opts.tz);
     if (opts.bootTime) setMeta(db, 'boot_time', opts.bootTime);
     const found = await discover(inputs);
@@ -124,6 +130,7 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
       if (summary.status === 'unknown-format') result.unknown++;
       if (summary.status === 'unchanged') result.unchanged++;
     }
+    if (fresh) db.exec(SCHEMA_SQL);
     runPostPasses(db, { tz: opts.tz ?? null, bootTime: opts.bootTime ?? null });
     db.pragma('wal_checkpoint(TRUNCATE)');
     result.elapsed_ms = Date.now() - started;
@@ -174,9 +181,12 @@ async function planJobs(files: FoundFile[]): Promise<Job[]> {
       };
       // A sparse file (lastlog with high uids) is mostly holes: never read it byte by byte.
       const sparse = file.size > 1 << 20 && file.allocated < file.size / 8;
-      if (!sparse) {
+      // Formats that read the file themselves (readUnits: binary journals, SQLite) may claim a
+      // sparse file: they never stream it byte by byte.
+      const candidates = sparse ? FORMATS.filter((f) => f.readUnits) : FORMATS;
+      {
         let best = 0;
-        for (const f of FORMATS) {
+        for (const f of candidates) {
           const score = f.detect(probe);
           if (score > best) {
             best = score;
@@ -184,7 +194,8 @@ async function planJobs(files: FoundFile[]): Promise<Job[]> {
           }
         }
         if (format?.unit === 'record') recordSize = format.recordSize!(probe);
-      } else {
+      }
+      if (sparse && !format) {
         file.note = `sparse file: ${file.size} bytes apparent, ${file.allocated} allocated; not read`;
       }
     }
