@@ -27,7 +27,6 @@ export function openCaseDb(file: string, opts: { readonly?: boolean } = {}): Db 
     }
   }
   db.pragma('cache_size = -32768'); // 32 MiB page cache, whatever the case size
-  db.pragma('temp_store = MEMORY');
   return db;
 }
 

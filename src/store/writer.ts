@@ -8,7 +8,6 @@ interface Provenance {
 }
 
 type Pending =
-  | { t: 'event'; p: Provenance; row: EventRow; raw: string }
   | { t: 'fact'; p: Provenance; table: FactTable; row: FactRow }
   | { t: 'warning'; line: number | null; offset: number | null; message: string };
 
@@ -29,16 +28,27 @@ function messageColumns(raw: string, message: string): [number | null, string | 
 }
 const COLUMN_NAME = /^[a-z_][a-z0-9_]*$/;
 
+/** Events per multi-row INSERT: fewer calls into SQLite, well under its parameter limit. */
+const EVENTS_PER_STATEMENT = 16;
+const EVENT_COLUMNS = [
+  'source_id', 'src_line', 'src_offset', 'ts_utc_ms', 'ts_quality', 'host', 'program', 'pid',
+  'uptime_s', 'boot_key', 'severity', 'raw', 'msg_start', 'message_text',
+] as const;
+
 /**
  * Buffers rows of one source and writes them in batches, each batch in one synchronous
- * transaction, with statements prepared once per table and column set.
+ * transaction, with statements prepared once per table and column set. Events, the bulk of every
+ * case, are kept as flat parameter arrays (no object per row) and written 16 to a statement.
  */
 export class BatchWriter {
   private pending: Pending[] = [];
+  private eventParams: unknown[] = [];
+  private eventCount = 0;
   private readonly insertEvent: Statement;
+  private readonly insertEvents: Statement;
   private readonly insertWarning: Statement;
   private readonly factStatements = new Map<string, { stmt: Statement; cols: string[] }>();
-  private readonly flushTx: (rows: Pending[]) => void;
+  private readonly flushTx: (events: unknown[], rows: Pending[]) => void;
   eventsWritten = 0;
   warningsWritten = 0;
 
@@ -47,15 +57,15 @@ export class BatchWriter {
     private sourceId: number,
     private readonly batchSize = 10000,
   ) {
-    this.insertEvent = db.prepare(
-      `INSERT INTO events (source_id, src_line, src_offset, ts_utc_ms, ts_quality, host, program, pid,
-        uptime_s, boot_key, severity, raw, msg_start, message_text)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    const one = `(${EVENT_COLUMNS.map(() => '?').join(', ')})`;
+    const insert = `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES `;
+    this.insertEvent = db.prepare(insert + one);
+    this.insertEvents = db.prepare(insert + Array(EVENTS_PER_STATEMENT).fill(one).join(', '));
     this.insertWarning = db.prepare(
       `INSERT INTO warnings (source_id, src_line, src_offset, message) VALUES (?, ?, ?, ?)`,
     );
-    this.flushTx = db.transaction((rows: Pending[]) => {
+    this.flushTx = db.transaction((events: unknown[], rows: Pending[]) => {
+      this.writeEvents(events);
       for (const r of rows) this.writeOne(r);
     });
   }
@@ -64,61 +74,61 @@ export class BatchWriter {
     this.sourceId = id;
   }
 
-  event(p: Provenance, row: EventRow, raw: string): void {
-    this.pending.push({ t: 'event', p, row, raw });
-    if (this.pending.length >= this.batchSize) this.flush();
+  event(p: Provenance, e: EventRow, raw: string): void {
+    const [msgStart, messageText] = messageColumns(raw, e.message);
+    this.eventParams.push(
+      this.sourceId, p.src_line, p.src_offset, e.ts_utc_ms, e.ts_quality, e.host, e.program, e.pid,
+      e.uptime_s ?? null, e.boot_key ?? null, e.severity ?? null, raw, msgStart, messageText,
+    );
+    if (++this.eventCount + this.pending.length >= this.batchSize) this.flush();
   }
 
   fact(p: Provenance, table: FactTable, row: FactRow): void {
     this.pending.push({ t: 'fact', p, table, row });
-    if (this.pending.length >= this.batchSize) this.flush();
+    if (this.eventCount + this.pending.length >= this.batchSize) this.flush();
   }
 
   warning(line: number | null, offset: number | null, message: string): void {
     this.pending.push({ t: 'warning', line, offset, message });
-    if (this.pending.length >= this.batchSize) this.flush();
+    if (this.eventCount + this.pending.length >= this.batchSize) this.flush();
   }
 
   /** Writes everything buffered in one transaction; optionally runs `also` inside it. */
   flush(also?: () => void): void {
     const rows = this.pending;
+    const events = this.eventParams;
     this.pending = [];
+    this.eventParams = [];
+    this.eventCount = 0;
     if (also) {
       this.db.transaction(() => {
-        this.flushTx(rows);
+        this.flushTx(events, rows);
         also();
       })();
-    } else if (rows.length) {
-      this.flushTx(rows);
+    } else if (rows.length || events.length) {
+      this.flushTx(events, rows);
     }
+  }
+
+  private writeEvents(params: unknown[]): void {
+    const n = EVENT_COLUMNS.length;
+    const block = n * EVENTS_PER_STATEMENT;
+    let i = 0;
+    for (; i + block <= params.length; i += block) this.insertEvents.run(params.slice(i, i + block));
+    for (; i < params.length; i += n) this.insertEvent.run(params.slice(i, i + n));
+    this.eventsWritten += params.length / n;
   }
 
   /** Drops what is buffered (used when an attempt is restarted). */
   discard(): void {
     this.pending = [];
+    this.eventParams = [];
+    this.eventCount = 0;
   }
 
   private writeOne(r: Pending): void {
     const s = this.sourceId;
-    if (r.t === 'event') {
-      const e = r.row;
-      this.insertEvent.run(
-        s,
-        r.p.src_line,
-        r.p.src_offset,
-        e.ts_utc_ms,
-        e.ts_quality,
-        e.host,
-        e.program,
-        e.pid,
-        e.uptime_s ?? null,
-        e.boot_key ?? null,
-        e.severity ?? null,
-        r.raw,
-        ...messageColumns(r.raw, e.message),
-      );
-      this.eventsWritten++;
-    } else if (r.t === 'warning') {
+    if (r.t === 'warning') {
       this.insertWarning.run(s, r.line, r.offset, r.message);
       this.warningsWritten++;
     } else {
