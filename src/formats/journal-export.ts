@@ -212,7 +212,8 @@ function withJournalFields(f: JournalFields, out: ParseOutput): ParseOutput {
   const coreExe = first(f, 'COREDUMP_EXE');
   if (unit === null && coreSignal === null && coreExe === null) return out;
   return {
-    event: (r) => out.event(r),
+    event: (r, from) => out.event(r, from),
+    part: () => out.part(),
     skip: (r) => out.skip(r),
     warn: (m) => out.warn(m),
     fact(table: FactTable, row: FactRow) {

@@ -55,8 +55,27 @@ export interface EventRow {
 /** Columns of a fact row; provenance columns (source_id, src_line, src_offset) are added by the pipeline. */
 export type FactRow = Record<string, string | number | bigint | null | undefined>;
 
+/** Where a multi-line record starts, for `event(row, from)`. */
+export interface RecordStart {
+  /** Line number of the record's first line. */
+  index: number;
+  /** Byte offset of the record's first line. */
+  offset: number;
+  /** The record's text as read (its lines joined with '\n'). */
+  raw: string;
+}
+
 export interface ParseOutput {
-  event(row: EventRow): void;
+  /**
+   * Store the row of the current unit; or, with `from`, the row of a multi-line record that ends
+   * here and began at `from` (its provenance). May be called from `end()` only with `from`.
+   */
+  event(row: EventRow, from?: RecordStart): void;
+  /**
+   * The current unit is a line of a multi-line record (journal export entry, wrapped sudo log
+   * record) whose row is stored through `event(row, from)`: counted as stored, no row of its own.
+   */
+  part(): void;
   skip(reason: string): void;
   fact(table: FactTable, row: FactRow): void;
   /** A warning about the current unit (or about the file when called from `end`). */

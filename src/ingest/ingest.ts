@@ -9,7 +9,7 @@ import { openDecoded, gzipHeaderMtime, type Compression } from '../sources/decom
 import { orderRotations, parseRotation, stripCompressionSuffix, type Rotation } from '../sources/rotation.js';
 import { splitLines, splitRecords } from '../sources/units.js';
 import { FORMATS, formatByName } from '../formats/registry.js';
-import type { EventRow, FactRow, FactTable, FormatModule, ParseContext, ParseOutput, Probe, Unit } from '../formats/types.js';
+import type { EventRow, FactRow, FactTable, FormatModule, ParseContext, ParseOutput, Probe, RecordStart, Unit } from '../formats/types.js';
 import { openCaseDb, setMeta, type Db } from '../store/db.js';
 import { BatchWriter } from '../store/writer.js';
 import { SCHEMA_SQL, SOURCE_OWNED_TABLES } from '../store/schema/index.js';
@@ -422,7 +422,17 @@ async function parseSource(
   };
 
   const out: ParseOutput = {
-    event(row: EventRow) {
+    event(row: EventRow, from?: RecordStart) {
+      if (from) {
+        // A multi-line record: provenance is its first line; it counts for the current unit.
+        if (current) {
+          if (unitState !== 0) return;
+          unitState = 1;
+        }
+        if (inPrefix || (prefix && from.index <= prefix.units)) return;
+        writer.event({ src_line: from.index, src_offset: from.offset }, row, from.raw);
+        return;
+      }
       if (!current) return; // events belong to units
       if (unitState !== 0) {
         warnRow(current.index, current.offset, `parser ${format.name} produced a second row for one unit`);
@@ -431,6 +441,9 @@ async function parseSource(
       unitState = 1;
       if (inPrefix) return;
       writer.event({ src_line: current.index, src_offset: current.offset }, row, current.text || current.bytes.toString('hex'));
+    },
+    part() {
+      if (current && unitState === 0) unitState = 1;
     },
     skip(reason: string) {
       if (!current) return;

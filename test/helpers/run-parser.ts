@@ -1,10 +1,12 @@
 // Runs a format module over in-memory units, collecting what it emits, without SQLite.
-import type { EventRow, FactRow, FactTable, FormatModule, ParseContext, Unit } from '../../src/formats/types.js';
+import type { EventRow, FactRow, FactTable, FormatModule, ParseContext, RecordStart, Unit } from '../../src/formats/types.js';
 
 export interface Collected {
   events: Array<EventRow & { unit: number }>;
   facts: Array<{ table: FactTable; row: FactRow; unit: number }>;
   skips: Array<{ unit: number; reason: string }>;
+  /** Units that are lines of a multi-line record (out.part()). */
+  parts: number[];
   warnings: Array<{ unit: number | null; message: string }>;
   timeNotes: string | null;
 }
@@ -41,10 +43,11 @@ export function runParser(format: FormatModule, units: Unit[], over: Partial<Par
     ctx.prescan = pre.result();
   }
   const parser = format.createParser(ctx);
-  const c: Collected = { events: [], facts: [], skips: [], warnings: [], timeNotes: null };
+  const c: Collected = { events: [], facts: [], skips: [], parts: [], warnings: [], timeNotes: null };
   let cur: Unit | null = null;
   const out = {
-    event: (row: EventRow) => c.events.push({ ...row, unit: cur!.index }),
+    event: (row: EventRow, from?: RecordStart) => c.events.push({ ...row, unit: from ? from.index : cur!.index }),
+    part: () => c.parts.push(cur!.index),
     skip: (reason: string) => c.skips.push({ unit: cur!.index, reason }),
     fact: (table: FactTable, row: FactRow) => c.facts.push({ table, row, unit: cur ? cur.index : 0 }),
     warn: (message: string) => c.warnings.push({ unit: cur ? cur.index : null, message }),
