@@ -33,6 +33,7 @@ export interface IngestOptions {
 export interface IngestProgress {
   filesDone: number;
   filesTotal: number;
+  /** Bytes of the files done, plus what was read of the current one. */
   bytesDone: number;
   bytesTotal: number;
   unitsDone: number;
@@ -116,9 +117,10 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
     for (const job of jobs) {
       progress.current = job.file.path;
       opts.onProgress?.(progress);
+      const before = progress.bytesDone;
       const summary = await ingestOne(db, job, opts, progress);
       progress.filesDone++;
-      progress.bytesDone += job.file.size;
+      progress.bytesDone = before + job.file.size;
       opts.onProgress?.(progress);
       result.sources.push(summary);
       opts.onFile?.(summary);
@@ -411,6 +413,10 @@ async function parseSource(
   let current: Unit | null = null;
   let inPrefix = false;
   let unitState = 0; // 0 = nothing yet, 1 = stored, 2 = skipped
+  // The multi-line record stored by the current unit (or by end()): its facts take the record's
+  // first-line provenance, so evidence lookups by (source, line) find the record's event row, and
+  // are dropped with the row when the record began inside an already-stored prefix.
+  let record: { from: RecordStart; dropped: boolean } | null = null;
 
   const warnRow = (line: number | null, offset: number | null, message: string) => {
     warnings++;
@@ -429,7 +435,8 @@ async function parseSource(
           if (unitState !== 0) return;
           unitState = 1;
         }
-        if (inPrefix || (prefix && from.index <= prefix.units)) return;
+        record = { from, dropped: inPrefix || (prefix !== null && from.index <= prefix.units) };
+        if (record.dropped) return;
         writer.event({ src_line: from.index, src_offset: from.offset }, row, from.raw);
         return;
       }
@@ -454,7 +461,12 @@ async function parseSource(
     },
     fact(table: FactTable, row: FactRow) {
       if (inPrefix) return;
-      const p = current ? { src_line: current.index, src_offset: current.offset } : { src_line: 0, src_offset: 0 };
+      if (record?.dropped) return;
+      const p = record
+        ? { src_line: record.from.index, src_offset: record.from.offset }
+        : current
+          ? { src_line: current.index, src_offset: current.offset }
+          : { src_line: 0, src_offset: 0 };
       writer.fact(p, table, row);
     },
     warn(message: string) {
@@ -513,6 +525,7 @@ async function parseSource(
   for await (const unit of unitsIter) {
     current = unit;
     unitState = 0;
+    record = null;
     // First unit: look for rotated copies already stored (same first unit).
     if (unit.index === 1) {
       firstUnitSha = crypto.createHash('sha256').update(unit.bytes).digest('hex');
@@ -571,11 +584,15 @@ async function parseSource(
     progress.unitsDone++;
     if (opts.onProgress && (progress.unitsDone & 4095) === 0 && Date.now() - lastReport > 200) {
       lastReport = Date.now();
+      const bytesBefore = progress.bytesDone;
+      progress.bytesDone = bytesBefore + Math.min(dec.consumed(), f.size);
       opts.onProgress(progress);
+      progress.bytesDone = bytesBefore;
     }
   }
   current = null;
   inPrefix = false;
+  record = null;
   if (prefix && !prefixChecked) {
     // The file ended inside the candidate's prefix: it is shorter than what it resembled.
     if (!(checkpoint?.digest === prefix.sha || (hashed === prefix.bytes && hash.copy().digest('hex') === prefix.sha))) {

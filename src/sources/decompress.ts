@@ -21,6 +21,8 @@ export interface DecodedStream {
   chunks: AsyncIterable<Buffer>;
   /** Set once the iteration ended, if the stream was damaged. */
   damage(): Damage | null;
+  /** Bytes of the file read so far (compressed), for progress. */
+  consumed(): number;
 }
 
 export function detectCompression(magic: Buffer): Compression {
@@ -139,5 +141,5 @@ export async function openDecoded(path: string): Promise<DecodedStream> {
     default:
       chunks = plain();
   }
-  return { compression, chunks, damage: () => damage };
+  return { compression, chunks, damage: () => damage, consumed: () => consumed };
 }
