@@ -548,11 +548,8 @@ async function parseSource(
     if (!inPrefix && prefix && !prefixChecked) {
       prefixChecked = true;
       if (checkpoint?.digest !== prefix.sha) {
+        // Not the content it resembled (or, for the same path, replaced rather than grown).
         writer.discard();
-        if (prefix.owner === (existing?.id ?? -1)) {
-          // The file at this path was replaced, not grown.
-          throw new RestartAttempt(prefix.owner);
-        }
         throw new RestartAttempt(prefix.owner);
       }
     }
@@ -645,7 +642,6 @@ async function parseSource(
       sourceId,
     );
   });
-  void skipped;
   return {
     path: f.path,
     format: format.name,
