@@ -32,6 +32,12 @@ async function main(argv: string[]): Promise<void> {
   await y.parseAsync();
 }
 
+// `procforensics sources --json | head`: a closed pipe ends the output quietly, as for any Unix tool.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 main(hideBin(process.argv)).catch((e: unknown) => {
   if (e instanceof CliError) {
     err(`procforensics: ${safeText(e.message)}`);

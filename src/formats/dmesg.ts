@@ -6,6 +6,8 @@
 //   2026-11-21T21:06:00,000000+00:00 Linux version 6.18.44 …                    (dmesg --time-format iso)
 //   5,0,0,-;Linux version 6.18.44-fc-v657 (builder@build-host) …                (/dev/kmsg, one record)
 //    SUBSYSTEM=pci                                                               (kmsg dictionary line)
+//       [76578.062335] Mem-Info:                                                   (pasted into a mail:
+//       ...                                                                          indent, elision marker)
 //
 // Fields: printk time `[%5lu.%06lu]` = seconds since boot (local_clock(), stops during suspend);
 // optional caller `[%6s]` (T = task id, C = CPU in interrupt context); `<prio>` from dmesg -r
@@ -14,6 +16,11 @@
 // stepped and the host never suspended since boot. /dev/kmsg: `prio,seq,usec,flag[,caller=T1];text`
 // with bytes < 0x20, >= 0x7f and '\' written as \xNN. Sources: kernel/printk/printk.c (print_time,
 // info_print_ext_header, msg_add_ext_text), util-linux sys-utils/dmesg.c; ../shared/formats.md §2.6.
+//
+// Reports pasted into mails keep their stamps but gain an indent and `...` where the writer cut
+// lines: the stamp is read after any leading whitespace (the raw line keeps it), unstamped lines
+// indented deeper than the stamps are continuation lines, and elision markers are kept as events
+// with the stamps of the line before and a warning (never read for facts, never joined to a line).
 //
 // Time: uptime-only lines are stored with ts_utc_ms null and get UTC in the uptime-anchor post
 // pass (src/time/anchor.ts). dmesg -T lines are local wall times: with --tz they are converted in
@@ -24,10 +31,13 @@ import { MONTHS, ZoneConverter, civilToMs } from '../time/civil.js';
 import { formatOffset, offsetForLocal } from '../time/zone-inference.js';
 import { extractMessageFacts } from './messages/index.js';
 import { kernelTextKey } from './syslog.js';
+import { ELISION } from './kernel-text.js';
 
 const UPTIME_LINE = /^(?:<(\d{1,3})>)?\[\s*(\d+)\.(\d{1,9})\](?:\[\s*([TC]\d+)\])? ?(.*)$/;
 const CTIME_LINE = /^(?:<(\d{1,3})>)?\[(?:[A-Z][a-z]{2}) ([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d) (\d{4})\](?:\[\s*([TC]\d+)\])? ?(.*)$/;
 const ISO_LINE = /^(?:<(\d{1,3})>)?(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d),(\d{6})([+-]\d\d):?(\d\d)(?:\[\s*([TC]\d+)\])? ?(.*)$/;
+/** Cheap check that a line opens with a dmesg stamp (full parsing follows). */
+const STAMP_START = /^(?:<\d{1,3}>)?\[(?:\s*\d+\.\d|[A-Z][a-z]{2} )|^\d{4}-\d\d-\d\dT/;
 const KMSG_LINE = /^(\d{1,4}),(\d+),(\d+),([^,;]*)((?:,[^;]*)?);(.*)$/;
 const TAG = /^([^\s:\[]+)\[(\d+)\]: /;
 const HEX_ESCAPE = /\\x([0-9a-fA-F]{2})/g;
@@ -85,16 +95,28 @@ class DmesgParser implements UnitParser {
   }
 
   parse(unit: Unit, out: ParseOutput): void {
-    const text = unit.text;
-    if (!text.trim()) {
+    const full = unit.text;
+    if (!full.trim()) {
       out.skip('empty line');
       return;
     }
+    // Reports pasted into mails are indented as a whole: the stamp decides, not column 0.
+    const f0 = full.charCodeAt(0);
+    const text = f0 === 32 || f0 === 9 ? full.trimStart() : full;
     const c0 = text.charCodeAt(0);
-    if ((c0 === 32 || c0 === 9) && this.last) {
+    const stamped = (c0 === 91 || c0 === 60 || (c0 >= 48 && c0 <= 57)) && STAMP_START.test(text);
+    if (!stamped && ELISION.test(text.trimEnd())) {
+      // The writer cut lines here: kept in place, with the stamps of the line before (the cut
+      // lines lie after it), not read for facts and never joined to a neighbour.
+      const p = this.last;
+      out.event(p ? { ...p, message: text.trimEnd() } : { ts_utc_ms: null, ts_quality: 'unknown', host: null, program: 'kernel', pid: null, message: text.trimEnd() });
+      out.warn('elision marker: the writer cut lines out of the log here');
+      return;
+    }
+    if (text !== full && this.last && !stamped) {
       // dmesg indents the further lines of a message that held a newline: same record.
       const p = this.last;
-      out.event({ ...p, message: text.trim() });
+      out.event({ ...p, message: text.trimEnd() });
       return;
     }
     let m: RegExpExecArray | null;
@@ -259,6 +281,36 @@ function probeLines(probe: Probe): string[] {
   return probe.head.toString('utf8').split('\n').slice(0, 20).filter((l) => l.trim());
 }
 
+function indentOf(line: string): number {
+  let i = 0;
+  while (i < line.length && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+  return i;
+}
+
+/**
+ * Share of dmesg lines among the first lines, read through a paste's indent: elision markers and
+ * lines indented deeper than the stamped ones (continuations of a multi-line message) do not count.
+ */
+function dmesgShare(probe: Probe): number {
+  const lines = probeLines(probe);
+  let stampIndent = Infinity;
+  for (const l of lines) {
+    const n = indentOf(l);
+    if (DETECT_DMESG.test(n ? l.slice(n) : l)) stampIndent = Math.min(stampIndent, n);
+  }
+  if (stampIndent === Infinity) return 0;
+  let counted = 0;
+  let stamped = 0;
+  for (const l of lines) {
+    const n = indentOf(l);
+    const t = l.slice(n).trimEnd();
+    if (DETECT_DMESG.test(t)) stamped++;
+    else if (n > stampIndent || ELISION.test(t)) continue;
+    counted++;
+  }
+  return stamped / counted;
+}
+
 function share(lines: string[], re: RegExp): number {
   if (!lines.length) return 0;
   let n = 0;
@@ -272,7 +324,7 @@ export const dmesg: FormatModule = {
   unit: 'line',
   order: 10,
   detect(probe) {
-    return share(probeLines(probe), DETECT_DMESG) >= 0.5 ? 50 : 0;
+    return dmesgShare(probe) >= 0.5 ? 50 : 0;
   },
   createParser: (ctx) => new DmesgParser(ctx),
   samples: [
@@ -289,6 +341,11 @@ export const dmesg: FormatModule = {
       input: '[Thu Apr  1 16:45:10 2021] Out of memory: Killed process 123 (java)',
       note: 'dmesg -T, space-padded day',
       event: { ts_utc_ms: Date.UTC(2021, 3, 1, 16, 45, 10), ts_quality: 'local_assumed', program: 'kernel' },
+    },
+    {
+      input: '    [76578.062539] Out of memory: Killed process 446171 (ioctl_sg01) total-vm:195955840kB, anon-rss:195941256kB, file-rss:1416kB, shmem-rss:0kB, UID:0 pgtables:383184kB oom_score_adj:0',
+      note: 'LTP report pasted into a mail with a 4-space indent (lore.kernel.org/ltp)',
+      event: { uptime_s: 76578.062539, boot_key: 'b0', program: 'kernel', message: 'Out of memory: Killed process 446171 (ioctl_sg01) total-vm:195955840kB, anon-rss:195941256kB, file-rss:1416kB, shmem-rss:0kB, UID:0 pgtables:383184kB oom_score_adj:0' },
     },
   ],
 };

@@ -16,143 +16,26 @@
 // kernel entries carry the printk uptime in `_SOURCE_MONOTONIC_TIMESTAMP` (µs), which with the
 // realtime makes the best boot anchor there is (formats.md §2.6).
 //
-// Units: one journal ENTRY is one unit. The module reads the (decompressed) stream itself
-// (`readUnits`), because binary fields may hold newline bytes that a line splitter would cut, and
-// because one entry spans many lines: a line-per-unit parser would have to skip (and so warn on)
-// every field line. A unit's `index` is the line number of the entry's first line and its
-// `offset` the entry's first byte, so provenance still points at the exact place in the file;
-// the blank separator lines belong to no unit.
-import type { EventRow, FactRow, FactTable, FormatModule, ParseOutput, Unit, UnitParser } from './types.js';
-import { openDecoded } from '../sources/decompress.js';
+// Units: lines, like every text file, so each line is counted and a grown export resumes where
+// the last ingest stopped. The entry's row is stored by the blank line that ends it, with the
+// provenance of the entry's first line (`event(row, from)`); its other lines are `part()`s. A
+// binary field's data may hold newline bytes, so the line splitter cuts it into several units:
+// it is put back together from those units by its length, using the units' offsets to restore
+// what the splitter dropped (the '\n' between lines, a '\r' before it). A bare blank line
+// outside an entry is skipped.
+import type { EventRow, FactRow, FactTable, FormatModule, ParseOutput, RecordStart, Unit, UnitParser } from './types.js';
 import { extractMessageFacts } from './messages/index.js';
 
 /** A parsed entry: field name → values (a field may repeat; values are raw bytes decoded as UTF-8). */
 export type JournalFields = Map<string, string[]>;
 
-/** Entries larger than this are not plausible (journald caps a field at 768 MiB but entries are small). */
-const MAX_BINARY_FIELD = 64 * 1024 * 1024;
-const NL = 0x0a;
-const EQ = 0x3d;
-
-/**
- * Finds where the entry starting at `start` ends. Returns the index just after the entry's last
- * field (the position of the blank separator line), or -1 if more bytes are needed, or -2 when a
- * binary field's length is implausible (corrupt data: the caller cuts the entry at the next blank line).
- */
-function entryEnd(buf: Buffer, start: number): number {
-  let p = start;
-  for (;;) {
-    const nl = buf.indexOf(NL, p);
-    if (nl < 0) return -1;
-    if (nl === p) return p; // blank line: end of entry
-    const eq = buf.indexOf(EQ, p);
-    if (eq >= 0 && eq < nl) {
-      p = nl + 1;
-      continue;
-    }
-    // binary field: NAME\n + le64 length + data + \n
-    if (nl + 9 > buf.length) return -1;
-    const len = buf.readBigUInt64LE(nl + 1);
-    if (len > BigInt(MAX_BINARY_FIELD)) return -2;
-    const after = nl + 9 + Number(len) + 1;
-    if (after > buf.length) return -1;
-    if (buf[after - 1] !== NL) return -2;
-    p = after;
-  }
-}
-
-function countNewlines(buf: Buffer, from: number, to: number): number {
-  let n = 0;
-  for (let i = buf.indexOf(NL, from); i >= 0 && i < to; i = buf.indexOf(NL, i + 1)) n++;
-  return n;
-}
-
-/** Yields one unit per entry; see the header comment. */
-export async function* readExportEntries(chunks: AsyncIterable<Buffer>): AsyncGenerator<Unit> {
-  let buf: Buffer = Buffer.alloc(0);
-  let pos = 0; // start of the next entry in buf
-  let bufOffset = 0; // stream offset of buf[0]
-  let line = 1; // line number of buf[pos]
-  const make = (start: number, end: number): Unit => {
-    const bytes = buf.subarray(start, end);
-    const u: Unit = { index: line, offset: bufOffset + start, bytes: Buffer.from(bytes), text: bytes.toString('utf8'), truncated: false };
-    return u;
-  };
-  const drain = function* (final: boolean): Generator<Unit> {
-    for (;;) {
-      // skip blank separator lines
-      while (pos < buf.length && buf[pos] === NL) {
-        pos++;
-        line++;
-      }
-      if (pos >= buf.length) return;
-      let end = entryEnd(buf, pos);
-      if (end === -2) {
-        // corrupt binary length: cut at the next blank line so parsing goes on
-        const blank = buf.indexOf('\n\n', pos);
-        if (blank < 0 && !final) return;
-        end = blank < 0 ? buf.length : blank + 1;
-      }
-      if (end === -1) {
-        if (!final) return;
-        end = buf.length; // torn last entry
-      }
-      const u = make(pos, end);
-      if (end === buf.length && final && buf[end - 1] !== NL) u.truncated = true;
-      yield u;
-      line += countNewlines(buf, pos, end);
-      pos = end;
-    }
-  };
-  for await (const chunk of chunks) {
-    if (pos > 0) {
-      bufOffset += pos;
-      buf = pos >= buf.length ? chunk : Buffer.concat([buf.subarray(pos), chunk]);
-      pos = 0;
-    } else buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-    yield* drain(false);
-  }
-  yield* drain(true);
-}
-
-/** Parses the fields of one entry unit; `problems` gets a note for a torn or corrupt field. */
-export function parseExportFields(bytes: Buffer, problems: string[]): JournalFields {
-  const fields: JournalFields = new Map();
-  const add = (k: string, v: string) => {
-    const a = fields.get(k);
-    if (a) a.push(v);
-    else fields.set(k, [v]);
-  };
-  let p = 0;
-  while (p < bytes.length) {
-    let nl = bytes.indexOf(NL, p);
-    if (nl < 0) nl = bytes.length;
-    if (nl === p) {
-      p++;
-      continue;
-    }
-    const eq = bytes.indexOf(EQ, p);
-    if (eq >= 0 && eq < nl) {
-      add(bytes.toString('latin1', p, eq), bytes.toString('utf8', eq + 1, nl));
-      p = nl + 1;
-      continue;
-    }
-    const name = bytes.toString('latin1', p, nl);
-    if (nl + 9 > bytes.length) {
-      problems.push(`binary field ${name} torn (no length)`);
-      break;
-    }
-    const len = bytes.readBigUInt64LE(nl + 1);
-    const end = nl + 9 + Number(len);
-    if (len > BigInt(MAX_BINARY_FIELD) || end > bytes.length) {
-      problems.push(`binary field ${name} has length ${len} beyond the entry`);
-      break;
-    }
-    add(name, bytes.toString('utf8', nl + 9, end));
-    p = end + 1;
-  }
-  return fields;
-}
+/** Larger binary fields are not plausible here (journald caps a field at 768 MiB but entries are small). */
+const MAX_BINARY_FIELD_BYTES = 64 * 1024 * 1024;
+/** Field names are upper-case letters, digits and '_', at most 64 of them (journal-file.c). */
+const FIELD_NAME = /^[A-Z0-9_]{1,64}$/;
+const LENGTH_BYTES = 8;
+const CR = Buffer.from('\r');
+const LF = Buffer.from('\n');
 
 function first(f: JournalFields, k: string): string | null {
   const v = f.get(k);
@@ -170,7 +53,7 @@ function intField(f: JournalFields, k: string): number | null {
  * A journal entry (from export or JSON) as an event, plus the boot anchor of kernel entries and
  * the message facts. Shared by journal-export and journal-json.
  */
-export function emitJournalEntry(f: JournalFields, out: ParseOutput, problems: string[]): void {
+export function emitJournalEntry(f: JournalFields, out: ParseOutput, problems: string[], from?: RecordStart): void {
   const rtUs = first(f, '__REALTIME_TIMESTAMP') ?? first(f, '_SOURCE_REALTIME_TIMESTAMP');
   let ts: number | null = null;
   if (rtUs !== null && /^\d{1,19}$/.test(rtUs)) ts = Math.floor(Number(rtUs) / 1000);
@@ -189,16 +72,14 @@ export function emitJournalEntry(f: JournalFields, out: ParseOutput, problems: s
     boot_key: bootId,
     severity: intField(f, 'PRIORITY'),
   };
-  if (kernel) {
-    const monoUs = intField(f, '_SOURCE_MONOTONIC_TIMESTAMP') ?? intField(f, '_SOURCE_BOOTTIME_TIMESTAMP');
-    if (monoUs !== null) {
-      row.uptime_s = monoUs / 1e6;
-      if (ts !== null && bootId) {
-        out.fact('boot_anchors', { host: row.host, boot_key: bootId, uptime_s: row.uptime_s, ts_utc_ms: ts, kind: 'journal-kernel' });
-      }
-    }
+  const monoUs = kernel ? (intField(f, '_SOURCE_MONOTONIC_TIMESTAMP') ?? intField(f, '_SOURCE_BOOTTIME_TIMESTAMP')) : null;
+  if (monoUs !== null) row.uptime_s = monoUs / 1e6;
+  // The row first: the pipeline gives the facts that follow a record's row the record's provenance.
+  if (from) out.event(row, from);
+  else out.event(row);
+  if (monoUs !== null && ts !== null && bootId) {
+    out.fact('boot_anchors', { host: row.host, boot_key: bootId, uptime_s: monoUs / 1e6, ts_utc_ms: ts, kind: 'journal-kernel' });
   }
-  out.event(row);
   extractMessageFacts(row, withJournalFields(f, out));
 }
 
@@ -227,21 +108,174 @@ function withJournalFields(f: JournalFields, out: ParseOutput): ParseOutput {
   };
 }
 
+/** A binary field being put back together from the line units the splitter cut it into. */
+interface BinaryField {
+  name: string;
+  /** Decoded stream offset of the field's first length byte. */
+  dataStart: number;
+  pieces: Buffer[];
+  /** Bytes gathered so far (length bytes + data), newlines and restored CRs included. */
+  have: number;
+  /** Length bytes + data length, once the 8 length bytes are in. */
+  need: number | null;
+  /** Stream offset just after the last gathered byte. */
+  pos: number;
+  /** The last unit was cut by the splitter (bytes lost). */
+  lastCut: boolean;
+  lost: boolean;
+}
+
 class JournalExportParser implements UnitParser {
+  private fields: JournalFields = new Map();
+  private start: { index: number; offset: number } | null = null;
+  private lines: string[] = [];
+  private problems: string[] = [];
+  private binary: BinaryField | null = null;
+  /** After an implausible binary length: the rest of the entry cannot be read field by field. */
+  private discarding = false;
+
   parse(unit: Unit, out: ParseOutput): void {
-    if (!unit.bytes.length || !unit.text.trim()) {
-      out.skip('empty entry');
+    if (this.binary) {
+      if (this.continueBinary(unit)) {
+        this.lines.push(unit.text);
+        out.part();
+        return;
+      }
+      // The field ended just before this line (its last data byte was a CR the splitter dropped).
+    }
+    if (!unit.bytes.length && !unit.truncated) {
+      this.endEntry(out);
       return;
     }
-    const problems: string[] = [];
-    const f = parseExportFields(unit.bytes, problems);
-    if (unit.truncated) problems.push('last entry torn (no blank line after it)');
+    if (!this.start) this.start = { index: unit.index, offset: unit.offset };
+    this.lines.push(unit.text);
+    out.part();
+    if (this.discarding) return;
+    const text = unit.text;
+    const eq = text.indexOf('=');
+    if (eq > 0) {
+      this.add(text.slice(0, eq), text.slice(eq + 1));
+      if (unit.truncated) this.problems.push(`field ${text.slice(0, Math.min(eq, 64))} cut (line over the length cap)`);
+      return;
+    }
+    if (FIELD_NAME.test(text)) {
+      this.binary = {
+        name: text,
+        dataStart: unit.offset + unit.bytes.length + 1,
+        pieces: [],
+        have: 0,
+        need: null,
+        pos: unit.offset + unit.bytes.length + 1,
+        lastCut: false,
+        lost: false,
+      };
+      return;
+    }
+    this.problems.push(`line ${unit.index} is not a journal field: ${JSON.stringify(text.slice(0, 60))}`);
+  }
+
+  /**
+   * Feeds a unit to the open binary field. Returns false when the field was already complete
+   * before this unit (which then is an ordinary line of the entry).
+   */
+  private continueBinary(unit: Unit): boolean {
+    const b = this.binary!;
+    if (b.pieces.length || b.have) {
+      // What the splitter dropped between the last unit and this one: the newline, and before it
+      // a CR (or, after a cut line, the bytes it lost).
+      const dropped = unit.offset - b.pos;
+      if (dropped === 2 && !b.lastCut) this.gather(b, CR);
+      else if (dropped > 1) {
+        this.gather(b, Buffer.alloc(dropped - 1));
+        b.lost = true;
+      }
+      // Complete before this unit: its last byte was the CR, or a cut line held the rest of it.
+      if (b.need !== null && b.have >= b.need) {
+        this.finishBinary();
+        return false;
+      }
+      this.gather(b, LF);
+    } else if (unit.offset !== b.dataStart) {
+      // The name line itself ended in a CR or was cut: not a binary field after all.
+      this.problems.push(`binary field ${b.name}: unexpected bytes after its name`);
+    }
+    this.gather(b, unit.bytes);
+    b.pos = unit.offset + unit.bytes.length;
+    b.lastCut = unit.truncated;
+    if (b.need === null && b.have >= LENGTH_BYTES) {
+      const len = Buffer.concat(b.pieces).readBigUInt64LE(0);
+      if (len > BigInt(MAX_BINARY_FIELD_BYTES)) {
+        this.problems.push(`binary field ${b.name} has length ${len} beyond the entry`);
+        this.binary = null;
+        this.discarding = true;
+        return true;
+      }
+      b.need = LENGTH_BYTES + Number(len);
+    }
+    if (b.need !== null) {
+      if (b.have === b.need) this.finishBinary();
+      else if (b.have > b.need) {
+        // The data does not end at a newline: keep the declared bytes, drop the rest of the line.
+        this.problems.push(`binary field ${b.name}: no newline after its ${b.need - LENGTH_BYTES} bytes`);
+        this.finishBinary();
+      }
+    }
+    return true;
+  }
+
+  private gather(b: BinaryField, bytes: Buffer): void {
+    b.pieces.push(bytes);
+    b.have += bytes.length;
+  }
+
+  private finishBinary(): void {
+    const b = this.binary!;
+    this.binary = null;
+    const all = Buffer.concat(b.pieces);
+    const end = Math.min(b.need ?? LENGTH_BYTES, all.length);
+    this.add(b.name, all.toString('utf8', LENGTH_BYTES, end));
+    if (b.lost) this.problems.push(`binary field ${b.name}: part of its data was lost (line over the length cap)`);
+  }
+
+  private add(k: string, v: string): void {
+    const a = this.fields.get(k);
+    if (a) a.push(v);
+    else this.fields.set(k, [v]);
+  }
+
+  /** The blank line that ends an entry (or `end()` for a torn last entry) stores its row. */
+  private endEntry(out: ParseOutput, torn = false): void {
+    if (!this.start) {
+      if (!torn) out.skip('blank line outside an entry');
+      return;
+    }
+    const b = this.binary;
+    if (b) {
+      this.problems.push(`binary field ${b.name} torn (${b.need === null ? 'no length' : `${b.have} of ${b.need} bytes`})`);
+      this.binary = null;
+    }
+    if (torn) this.problems.push('last entry torn (no blank line after it)');
+    const from: RecordStart = { index: this.start.index, offset: this.start.offset, raw: this.lines.join('\n') };
+    const f = this.fields;
+    const problems = this.problems;
+    this.fields = new Map();
+    this.start = null;
+    this.lines = [];
+    this.problems = [];
+    this.discarding = false;
     if (!f.size) {
-      out.skip(problems.length ? `no journal fields: ${problems.join('; ')}` : 'no journal fields');
+      const reason = problems.length ? `no journal fields: ${problems.join('; ')}` : 'no journal fields';
+      // A torn last entry has no line of its own left to skip: say so in a file warning.
+      if (torn) out.warn(`entry at line ${from.index} ${reason}`);
+      else out.skip(reason);
       return;
     }
-    emitJournalEntry(f, out, problems);
+    emitJournalEntry(f, out, problems, from);
     for (const p of problems) out.warn(p);
+  }
+
+  end(out: ParseOutput): void {
+    this.endEntry(out, true);
   }
 }
 
@@ -258,15 +292,45 @@ export const journalExport: FormatModule = {
     if (/^__REALTIME_TIMESTAMP=\d+$/m.test(firstEntry) && /^[A-Z_][A-Z0-9_]*=/.test(head)) return 85;
     return 0;
   },
-  async *readUnits(path: string) {
-    const dec = await openDecoded(path);
-    yield* readExportEntries(dec.chunks);
-  },
+  rawLines: true,
   createParser: () => new JournalExportParser(),
   samples: [
     {
+      // formats.md §8.1 (Ubuntu 16.04 journal sample exported by journalctl 252)
+      input: [
+        '__CURSOR=s=301da6bc860f44808d5e36ddb58400db;i=7dd;b=1809e3bbbb334d62937ce8827b16b5f0;m=48c9c4c63;t=60c9664caee9d;x=1fd024e96761497c',
+        '__REALTIME_TIMESTAMP=1702689935912605',
+        '__MONOTONIC_TIMESTAMP=19538922595',
+        '_BOOT_ID=1809e3bbbb334d62937ce8827b16b5f0',
+        '_TRANSPORT=syslog',
+        'PRIORITY=5',
+        '_UID=0',
+        'SYSLOG_FACILITY=10',
+        '_SYSTEMD_UNIT=session-c2.scope',
+        'SYSLOG_IDENTIFIER=pkexec',
+        '_PID=8274',
+        '_COMM=pkexec',
+        '_EXE=/usr/bin/pkexec',
+        '_CMDLINE=pkexec /usr/lib/update-notifier/package-system-locked',
+        '_SOURCE_REALTIME_TIMESTAMP=1702689935912605',
+        'SYSLOG_PID=8274',
+        'MESSAGE=user1: Executing command [USER=root] [TTY=unknown] [CWD=/home/user1] [COMMAND=/usr/lib/update-notifier/package-system-locked]',
+        '',
+      ].join('\n'),
+      note: 'one whole entry: 17 field lines and the blank line that stores it',
+      event: {
+        ts_utc_ms: 1702689935912,
+        ts_quality: 'exact',
+        program: 'pkexec',
+        pid: 8274,
+        boot_key: '1809e3bbbb334d62937ce8827b16b5f0',
+        severity: 5,
+        message: 'user1: Executing command [USER=root] [TTY=unknown] [CWD=/home/user1] [COMMAND=/usr/lib/update-notifier/package-system-locked]',
+      },
+    },
+    {
       input: 'MESSAGE=foo.service: Main process exited, code=killed, status=9/KILL',
-      note: 'one-field entry (registry samples are single lines; multi-line entries are in test/formats/journal.test.ts)',
+      note: 'an entry torn after one field is stored at end of file, without a time',
       event: { ts_utc_ms: null, ts_quality: 'unknown', message: 'foo.service: Main process exited, code=killed, status=9/KILL' },
     },
   ],

@@ -9,8 +9,17 @@
 // ll_host[256] @36; 296 bytes on glibc aarch64 and musl: ll_time int64 @0, line @8, host @40.
 // An all-zero record means "never logged in". Only the latest login per uid survives, so this is
 // weak evidence; it is kept cheap: empty slots are skipped without decoding.
+//
+// A sparse lastlog is read here (`readUnits`), not by the pipeline's streamer: a uid of 4294967294
+// (nfsnobody) or a domain uid from SSSD/AD makes a file of ~1 TiB apparent size that is all holes.
+// Node cannot ask the kernel where the data is (no SEEK_DATA), so only the first 64 MiB (uids up
+// to ~229 000: every local account, nobody 65534 included) are read, and the rest is reported.
+import fs from 'node:fs';
 import type { FormatModule, ParseContext, ParseOutput, Probe, Unit, UnitParser } from './types.js';
 import { cstr, isAllZero } from './utmp.js';
+import { openDecoded } from '../sources/decompress.js';
+import { splitRecords } from '../sources/units.js';
+import { stripCompressionSuffix } from '../sources/rotation.js';
 
 export interface LastlogLayout {
   size: 292 | 296;
@@ -68,11 +77,101 @@ export function chooseLastlogLayout(probe: Probe): { layout: LastlogLayout; scor
   return best;
 }
 
+/** Decompressed bytes read at most; records past this point are counted, not read. */
+export const LASTLOG_READ_CAP_BYTES = 64 * 1024 * 1024;
+const PROBE_BYTES = 64 * 1024;
+
+/**
+ * What `readUnits` could not read (cap reached, torn tail, damaged compression), by path: the
+ * parser of the same file says it from `end()`, since readUnits has no way to warn.
+ */
+const readNotes = new Map<string, string[]>();
+
+async function* capped(chunks: AsyncIterable<Buffer>, capBytes: number, onCap: () => void): AsyncGenerator<Buffer> {
+  let seen = 0;
+  for await (const chunk of chunks) {
+    if (seen + chunk.length >= capBytes) {
+      if (capBytes > seen) yield chunk.subarray(0, capBytes - seen);
+      // Exactly at the end is not a cut; the caller compares with the apparent size.
+      onCap();
+      return;
+    }
+    seen += chunk.length;
+    yield chunk;
+  }
+}
+
+async function headOf(file: string): Promise<Buffer> {
+  const dec = await openDecoded(file);
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of dec.chunks) {
+    parts.push(chunk);
+    n += chunk.length;
+    if (n >= PROBE_BYTES) break;
+  }
+  return Buffer.concat(parts).subarray(0, PROBE_BYTES);
+}
+
+/**
+ * Every record of the file as a unit, read in 256 KiB chunks, up to LASTLOG_READ_CAP_BYTES. The
+ * layout is chosen exactly as detection chose it (same head, name and size), so it matches the
+ * record size the pipeline gives the parser.
+ */
+export async function* readLastlogUnits(file: string): AsyncGenerator<Unit> {
+  const notes: string[] = [];
+  readNotes.set(file, notes);
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.stat(file);
+    const dec = await openDecoded(file);
+    const plain = dec.compression === 'none';
+    const probe: Probe = {
+      head: await headOf(file),
+      name: stripCompressionSuffix(file.slice(file.lastIndexOf('/') + 1)),
+      path: file,
+      size: plain ? st.size : null,
+    };
+    const size = chooseLastlogLayout(probe)?.layout.size ?? LASTLOG_LAYOUTS[0].size;
+    const capBytes = Math.floor(LASTLOG_READ_CAP_BYTES / size) * size;
+    let cut = false;
+    let tail: { offset: number; bytes: number } | null = null;
+    yield* splitRecords(
+      capped(dec.chunks, capBytes, () => (cut = true)),
+      size,
+      (offset, bytes) => (tail = { offset, bytes }),
+    );
+    const apparent = plain ? st.size : null;
+    if (cut && (apparent === null || apparent > capBytes)) {
+      const readRecords = capBytes / size;
+      const allocated = st.blocks * 512;
+      notes.push(
+        apparent !== null
+          ? `lastlog is ${apparent} bytes (${allocated} allocated: a sparse file indexed by uid); read the first ${capBytes} bytes ` +
+              `(${readRecords} records, uids 0-${readRecords - 1}); ${Math.floor((apparent - capBytes) / size)} records past that point ` +
+              `(uids ${readRecords} and up, e.g. nfsnobody or SSSD/AD domain uids) were not read: they lie behind ` +
+              `${apparent - capBytes} bytes of mostly holes that can only be read as zeros, byte for byte`
+          : `lastlog (compressed): read the first ${capBytes} decompressed bytes (${readRecords} records, uids 0-${readRecords - 1}); ` +
+              `the records past that point were not read (a sparse lastlog is mostly zeros; high uids would need the whole stream)`,
+      );
+    }
+    const t = tail as { offset: number; bytes: number } | null;
+    if (t) notes.push(`torn tail: ${t.bytes} bytes after the last whole ${size}-byte record at offset ${t.offset}`);
+    const damage = dec.damage();
+    if (damage) notes.push(`${damage.message}; every record before it was kept`);
+  } catch (err) {
+    // readUnits must not throw into the pipeline: what was yielded stays, the rest is reported.
+    notes.push(`lastlog read error: ${(err as Error).message}`);
+  }
+}
+
 class LastlogParser implements UnitParser {
   private readonly layout: LastlogLayout;
   private used = 0;
+  private readonly path: string;
 
   constructor(ctx: ParseContext) {
+    this.path = ctx.path;
     this.layout = LASTLOG_LAYOUTS.find((l) => l.size === ctx.recordSize) ?? LASTLOG_LAYOUTS[0];
   }
 
@@ -111,6 +210,13 @@ class LastlogParser implements UnitParser {
     });
   }
 
+  end(out: ParseOutput): void {
+    const notes = readNotes.get(this.path);
+    if (!notes) return;
+    readNotes.delete(this.path);
+    for (const n of notes) out.warn(n);
+  }
+
   timeNotes(): string {
     return `lastlog: ${this.layout.size}-byte records, epoch seconds UTC (exact); ${this.used} uid(s) with a recorded login`;
   }
@@ -136,6 +242,7 @@ export const lastlog: FormatModule = {
     return chooseLastlogLayout(probe)?.layout.size ?? 292;
   },
   createParser: (ctx) => new LastlogParser(ctx),
+  readUnits: readLastlogUnits,
   samples: [
     {
       note: 'uid 0 logged in from 61.16.129.235 (record 1 = uid 0)',

@@ -3,6 +3,7 @@
 import type { FormatModule } from './types.js';
 import { syslog, syslogTraditional, journalctlShort, thunderbird } from './syslog.js';
 import { dmesg, kmsg } from './dmesg.js';
+import { kernelText } from './kernel-text.js';
 import { audit } from './audit.js';
 import { utmp } from './utmp.js';
 import { lastlog } from './lastlog.js';
@@ -15,7 +16,7 @@ import { sudoLog } from './sudo-log.js';
 import { shellHistory } from './shell-history.js';
 import { psSnapshot } from './ps-snapshot.js';
 
-const MODULES: FormatModule[] = [syslog, syslogTraditional, journalctlShort, thunderbird, dmesg, kmsg, audit, utmp, lastlog, pacct, wtmpdb, journalExport, journalJson, journalBinary, sudoLog, shellHistory, psSnapshot];
+const MODULES: FormatModule[] = [syslog, syslogTraditional, journalctlShort, thunderbird, dmesg, kmsg, kernelText, audit, utmp, lastlog, pacct, wtmpdb, journalExport, journalJson, journalBinary, sudoLog, shellHistory, psSnapshot];
 
 function register(list: FormatModule[]): readonly FormatModule[] {
   const seen = new Set<string>();

@@ -8,16 +8,19 @@
 // and a multi-line entry (cmdhist/lithist) is written as consecutive lines up to the next
 // timestamp line; without timestamps every line is an entry. zsh (Src/hist.c): a multi-line
 // entry ends its lines with a backslash, and bytes ≥ 0x80 are "metafied" (0x83 followed by the
-// byte XOR 0x20). One entry = one unit (the module groups lines itself with `readUnits`; index =
-// line number of the entry's first line). Each entry also gives a `commands` row via 'history'
+// byte XOR 0x20). Units are lines. A one-line entry is stored by its line; a multi-line entry by
+// the line that completes it (a zsh line without the trailing backslash) or, for bash, the next
+// timestamp line (or `end()`: a bash entry is complete only when the next one starts), with the
+// provenance of its first line (`event(row, from)`); its other lines are `part()`s. Each entry
+// also gives a `commands` row via 'history'
 // with the user named by the path (`/home/<user>/…` or `/root/…`), its time when stamped
 // (exact: an epoch) and its order in the file (`history_order`: the only ordering unstamped
 // history has). The history is written when the shell exits, so an entry's absence proves nothing.
-import type { FormatModule, ParseContext, ParseOutput, Unit, UnitParser } from './types.js';
-import { readGroupedLines } from './sudo-log.js';
+import type { EventRow, FormatModule, ParseContext, ParseOutput, RecordStart, Unit, UnitParser } from './types.js';
 
 const BASH_STAMP = /^#(\d{9,11})\s*$/;
 const ZSH_EXT = /^: {0,2}(\d{9,11}):(\d+);([\s\S]*)$/;
+const NEWLINE = Buffer.from('\n');
 const HISTORY_NAMES = /(?:bash_history|zsh_history|zhistory|sh_history|(?:^|\/)\.history)$/;
 
 /** The account a history file belongs to, from its path. */
@@ -52,7 +55,63 @@ class HistoryParser implements UnitParser {
     this.zsh = isZshName(ctx.path);
   }
 
+  /** The multi-line entry being read; `stamped`: a bash entry opened by its `#epoch` line. */
+  private open: { index: number; offset: number; texts: string[]; bytes: Buffer[]; stamped: boolean } | null = null;
+
   parse(unit: Unit, out: ParseOutput): void {
+    const stamp = BASH_STAMP.test(unit.text);
+    const open = this.open;
+    if (open) {
+      if (open.stamped && stamp) {
+        // The next bash entry starts: this line stores the one before and opens its own.
+        this.flush(out);
+        this.begin(unit, true);
+        return;
+      }
+      open.texts.push(unit.text);
+      open.bytes.push(unit.bytes);
+      if (!open.stamped && !unit.text.endsWith('\\')) this.flush(out);
+      else out.part();
+      return;
+    }
+    if (stamp) {
+      this.begin(unit, true);
+      out.part();
+      return;
+    }
+    // zsh writes a newline inside an entry as a backslash at the end of the line.
+    if (unit.text.endsWith('\\') && (this.zsh || ZSH_EXT.test(unit.text))) {
+      this.begin(unit, false);
+      out.part();
+      return;
+    }
+    this.parseEntry(unit.text, unit.bytes, out, null);
+  }
+
+  end(out: ParseOutput): void {
+    if (this.open) this.flush(out);
+  }
+
+  private begin(unit: Unit, stamped: boolean): void {
+    this.open = { index: unit.index, offset: unit.offset, texts: [unit.text], bytes: [unit.bytes], stamped };
+  }
+
+  private flush(out: ParseOutput): void {
+    const e = this.open!;
+    this.open = null;
+    const text = e.texts.join('\n');
+    const parts: Buffer[] = [];
+    e.bytes.forEach((b, i) => {
+      if (i) parts.push(NEWLINE);
+      parts.push(b);
+    });
+    this.parseEntry(text, Buffer.concat(parts), out, { index: e.index, offset: e.offset, raw: text });
+  }
+
+  /** One entry (its lines joined by '\n'); `from` when it spans lines or is stored by a later one. */
+  private parseEntry(entryText: string, entryBytes: Buffer, out: ParseOutput, from: RecordStart | null): void {
+    const unit = { text: entryText, bytes: entryBytes };
+    const emit = (row: EventRow) => (from ? out.event(row, from) : out.event(row));
     let text = unit.text;
     let ts: number | null = null;
     let shell = this.zsh ? 'zsh' : 'bash';
@@ -77,13 +136,14 @@ class HistoryParser implements UnitParser {
     if (!text.trim()) {
       if (stamp) {
         // A timestamp with no command after it (file cut after the stamp).
-        out.event({ ts_utc_ms: ts, ts_quality: 'exact', host: null, program: shell, pid: null, message: '' });
-        out.warn('history timestamp without a command');
-      } else out.skip('empty line');
+        emit({ ts_utc_ms: ts, ts_quality: 'exact', host: null, program: shell, pid: null, message: '' });
+        out.warn(from ? `line ${from.index}: history timestamp without a command` : 'history timestamp without a command');
+      } else if (from) emit({ ts_utc_ms: ts, ts_quality: 'unknown', host: null, program: shell, pid: null, message: '' });
+      else out.skip('empty line');
       return;
     }
     this.order++;
-    out.event({ ts_utc_ms: ts, ts_quality: ts === null ? 'unknown' : 'exact', host: null, program: shell, pid: null, message: text });
+    emit({ ts_utc_ms: ts, ts_quality: ts === null ? 'unknown' : 'exact', host: null, program: shell, pid: null, message: text });
     out.fact('commands', {
       ts_utc_ms: ts,
       ts_quality: ts === null ? 'unknown' : 'exact',
@@ -98,20 +158,6 @@ class HistoryParser implements UnitParser {
   timeNotes(): string | null {
     return this.user ? `history of ${this.user} (from the path)` : 'history owner unknown (path names no /home/<user>/ or /root/)';
   }
-}
-
-/** Record boundaries: see the header comment. */
-function startsEntry(text: string, group: readonly Unit[]): boolean {
-  const prev = group[group.length - 1].text;
-  if (BASH_STAMP.test(text)) return true;
-  if (BASH_STAMP.test(group[0].text)) {
-    // bash with timestamps: the stamp's first command line joins; later lines are part of the
-    // same multi-line entry until the next stamp.
-    return false;
-  }
-  // zsh: a line ending in a backslash continues on the next line.
-  if (prev.endsWith('\\') && ZSH_EXT.test(group[0].text)) return false;
-  return true;
 }
 
 export const shellHistory: FormatModule = {
@@ -131,7 +177,6 @@ export const shellHistory: FormatModule = {
     if (lines.length >= 4 && stamps / lines.length >= 0.35 && BASH_STAMP.test(lines[0])) return 30;
     return 0;
   },
-  readUnits: (path) => readGroupedLines(path, startsEntry),
   createParser: (ctx) => new HistoryParser(ctx),
   samples: [
     {

@@ -9,14 +9,13 @@
 // Fields: local time `%h %e %H:%M:%S` (day space-padded; `log_year` appends ` %Y`), the
 // submitting user, optional `HOST=name : ` (`log_host`), then the same log line as sudo sends to
 // syslog (see messages/sudo.ts). Lines longer than `loglinelen` (default 80) are wrapped at a
-// space and continued on lines indented by 4 spaces, so one record spans several lines: the
-// module reads records itself (`readUnits`), one unit per record, index = line number of its
-// first line. Times are local without a zone (and usually without a year): handled as syslog's
-// RFC 3164 lines (--tz, or the zone inferred from other evidence; year from the file's
-// reference time).
-import type { EventRow, FormatModule, ParseContext, ParseOutput, Unit, UnitParser } from './types.js';
-import { openDecoded } from '../sources/decompress.js';
-import { splitLines } from '../sources/units.js';
+// space and continued on lines indented by 4 spaces, so one record spans several lines. Units are
+// lines; a record is known to be complete only when the next one starts, so its row is stored by
+// the first line of the next record (or a blank line, or `end()` for the last record) with the
+// provenance of the record's first line (`event(row, from)`); every other line is a `part()`.
+// Times are local without a zone (and usually without a year): handled as syslog's RFC 3164
+// lines (--tz, or the zone inferred from other evidence; year from the file's reference time).
+import type { EventRow, FormatModule, ParseContext, ParseOutput, RecordStart, Unit, UnitParser } from './types.js';
 import { MONTHS, civilToMs, ZoneConverter } from '../time/civil.js';
 import { offsetForLocal, formatOffset } from '../time/zone-inference.js';
 import { firstYear, yearPrescan } from './syslog.js';
@@ -26,32 +25,6 @@ const HEADER = /^([A-Z][a-z]{2}) ([ \d]?\d) (\d\d):(\d\d):(\d\d)(?: (\d{4}))? : 
 const HEADER_START = /^[A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d(?: \d{4})? : \S+ : /;
 const HOST_PART = /^(\S+) : HOST=(\S+) : (.*)$/s;
 const INDENT = '    ';
-
-/**
- * Reads a line stream and groups lines into records: a new record starts at every line for which
- * `starts(line, groupSoFar)` is true. Each record is one unit (index and offset of its first
- * line; text = the lines joined by '\n').
- */
-export async function* readGroupedLines(path: string, starts: (text: string, group: readonly Unit[]) => boolean): AsyncGenerator<Unit> {
-  const dec = await openDecoded(path);
-  let group: Unit[] = [];
-  const flush = (): Unit => {
-    const g = group;
-    group = [];
-    if (g.length === 1) return g[0];
-    const parts: Buffer[] = [];
-    g.forEach((u, i) => {
-      if (i) parts.push(Buffer.from('\n'));
-      parts.push(u.bytes);
-    });
-    return { index: g[0].index, offset: g[0].offset, bytes: Buffer.concat(parts), text: g.map((u) => u.text).join('\n'), truncated: g.some((u) => u.truncated) };
-  };
-  for await (const u of splitLines(dec.chunks, { onNote: () => {} })) {
-    if (group.length && starts(u.text, group)) yield flush();
-    group.push(u);
-  }
-  if (group.length) yield flush();
-}
 
 class SudoLogParser implements UnitParser {
   private year: number;
@@ -68,19 +41,51 @@ class SudoLogParser implements UnitParser {
     this.zone = ctx.tz ? new ZoneConverter(ctx.tz) : null;
   }
 
+  /** The record being read: its first line and its lines so far. */
+  private open: { index: number; offset: number; lines: string[] } | null = null;
+
   parse(unit: Unit, out: ParseOutput): void {
-    const lines = unit.text.split('\n');
-    if (!unit.text.trim()) {
-      out.skip('empty line');
+    if (this.open && unit.text.startsWith(INDENT)) {
+      this.open.lines.push(unit.text);
+      out.part();
       return;
     }
+    // Any other line ends the open record, whose row this line stores.
+    const closed = this.open !== null;
+    if (closed) this.flush(out);
+    if (!unit.text.trim()) {
+      if (!closed) out.skip('empty line');
+      return;
+    }
+    this.open = { index: unit.index, offset: unit.offset, lines: [unit.text] };
+    if (!closed) out.part();
+  }
+
+  end(out: ParseOutput): void {
+    if (this.open) this.flush(out);
+  }
+
+  private flush(out: ParseOutput): void {
+    const rec = this.open!;
+    this.open = null;
+    const lines = rec.lines;
+    const from: RecordStart = { index: rec.index, offset: rec.offset, raw: lines.join('\n') };
+    this.parseRecord(lines, from, out);
+  }
+
+  private parseRecord(lines: string[], from: RecordStart, out: ParseOutput): void {
     // Undo the wrapping: each continuation replaced one space with "\n    ".
     let joined = lines[0];
     for (let i = 1; i < lines.length; i++) joined += ' ' + (lines[i].startsWith(INDENT) ? lines[i].slice(4) : lines[i].trimStart());
     const m = HEADER.exec(joined);
     if (!m || !MONTHS[m[1]]) {
-      out.event({ ts_utc_ms: null, ts_quality: 'unknown', host: null, program: 'sudo', pid: null, message: joined });
-      out.warn(lines[0].startsWith(INDENT) ? 'sudo log continuation line without its first line; stored without a time' : 'line does not start with a sudo log timestamp; stored without a time');
+      out.event({ ts_utc_ms: null, ts_quality: 'unknown', host: null, program: 'sudo', pid: null, message: joined }, from);
+      // The warning is given on the line that closed the record: name the record's own line.
+      out.warn(
+        lines[0].startsWith(INDENT)
+          ? `line ${from.index}: sudo log continuation line without its first line; stored without a time`
+          : `line ${from.index}: does not start with a sudo log timestamp; stored without a time`,
+      );
       return;
     }
     const mon = MONTHS[m[1]];
@@ -111,7 +116,7 @@ class SudoLogParser implements UnitParser {
       message = `${h[1]} : ${h[3]}`;
     }
     const row: EventRow = { ts_utc_ms: ts, ts_quality: quality, host, program: 'sudo', pid: null, message };
-    out.event(row);
+    out.event(row, from);
     extractMessageFacts(row, out);
   }
 
@@ -144,7 +149,6 @@ export const sudoLog: FormatModule = {
     return heads > 0 && bad * 4 <= lines.length ? 60 : 0;
   },
   prescan: () => yearPrescan(),
-  readUnits: (path) => readGroupedLines(path, (text) => !text.startsWith(INDENT)),
   createParser: (ctx) => new SudoLogParser(ctx),
   samples: [
     {

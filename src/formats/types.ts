@@ -172,6 +172,12 @@ export interface FormatModule {
    */
   readUnits?(path: string): AsyncIterable<Unit>;
   /**
+   * Lines hold raw bytes by design (journal export binary fields: NULs in their length bytes,
+   * any bytes in their data): the pipeline then makes no warnings of NULs, invalid UTF-8 or cut
+   * lines; the parser says what is wrong.
+   */
+  rawLines?: boolean;
+  /**
    * Lower runs earlier. Formats that carry exact times (0) run before those that need an
    * anchor or an inferred zone (10).
    */

@@ -68,6 +68,7 @@ export interface IngestResult {
 /** Cap on warning rows kept per source and message kind; the count in `sources.warnings` stays exact. */
 const WARNINGS_PER_KIND = 50;
 const PROBE_BYTES = 64 * 1024;
+const SPARSE_HASH_LIMIT = 64 * 1024 * 1024;
 
 class RestartAttempt extends Error {
   constructor(readonly excludeSource: number) {
@@ -252,6 +253,7 @@ interface SourceRow {
   format: string;
   compression: string;
   complete_units: number | null;
+  mtime_ms: number | null;
 }
 
 /** Removes what an interrupted attempt left behind, so a rerun equals a clean run. */
@@ -293,13 +295,17 @@ function listOnly(db: Db, job: Job, status: string, format: string, note: string
 async function ingestOne(db: Db, job: Job, opts: IngestOptions, progress: IngestProgress): Promise<SourceSummary> {
   const f = job.file;
   if (f.kind !== 'file') return listOnly(db, job, f.kind, f.kind, f.note, null);
-  const sha = await sha256File(f.path);
+  // A huge sparse file (a lastlog with uid 4294967294 is ~1 TiB of holes) is not hashed: reading
+  // its holes would take hours. It is identified by size and mtime instead, and the manifest says so.
+  const sparseHuge = f.size > SPARSE_HASH_LIMIT && f.allocated < f.size / 8;
+  const sha = sparseHuge ? null : await sha256File(f.path);
   if (!job.format) {
     const note = f.note ?? `no format recognised this file (first bytes: ${describeHead(job.probe?.head)})`;
     return listOnly(db, job, 'unknown-format', 'unknown', note, sha);
   }
   const existing = db.prepare(`SELECT * FROM sources WHERE path=?`).get(f.path) as SourceRow | undefined;
-  if (existing && existing.sha256 === sha && existing.status !== 'ingesting' && existing.format === job.format.name) {
+  const same = sparseHuge ? existing?.bytes === f.size && existing?.mtime_ms === f.mtime_ms : existing?.sha256 === sha;
+  if (existing && same && existing.status !== 'ingesting' && existing.format === job.format.name) {
     return {
       path: f.path,
       format: existing.format,
@@ -347,7 +353,7 @@ interface Prefix {
 async function parseSource(
   db: Db,
   job: Job,
-  sha: string,
+  sha: string | null,
   existing: SourceRow | undefined,
   excluded: Set<number>,
   opts: IngestOptions,
@@ -501,7 +507,7 @@ async function parseSource(
   const unitsIter = format.readUnits
     ? format.readUnits(f.path)
     : format.unit === 'line'
-      ? splitLines(tap(dec.chunks), { onNote: (unit, message) => pendingNotes.push({ unit, message }) })
+      ? splitLines(tap(dec.chunks), { onNote: (unit, message) => (format.rawLines ? undefined : pendingNotes.push({ unit, message })) })
       : splitRecords(tap(dec.chunks), job.recordSize, (offset, bytes) =>
           warnRow(null, offset, `torn tail: ${bytes} bytes after the last whole ${job.recordSize}-byte record at offset ${offset}`),
         );

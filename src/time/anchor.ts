@@ -36,37 +36,90 @@ export interface Plateau {
   n: number;
 }
 
+/**
+ * Streaming form of `findLate`: feed points from the last (in uptime order) to the first; `push`
+ * says whether the point just fed is late. Holds only the points of one read window.
+ */
+export class LateFinder {
+  // Monotonic deque of later points in the window, offsets strictly decreasing front to back.
+  // Stored back (index `head`) to front (end of the arrays) so every operation is O(1).
+  private ts: number[] = [];
+  private off: number[] = [];
+  private head = 0;
+
+  constructor(
+    private readonly windowMs = 60000,
+    private readonly slackMs = 1000,
+  ) {}
+
+  push(ts_utc_ms: number, off: number): boolean {
+    const { ts, off: offs } = this;
+    while (this.head < ts.length && ts[this.head] > ts_utc_ms + this.windowMs) this.head++;
+    const late = this.head < ts.length && offs[this.head] < off - this.slackMs;
+    while (this.head < ts.length && offs[offs.length - 1] >= off) {
+      ts.pop();
+      offs.pop();
+    }
+    if (this.head === ts.length) {
+      ts.length = offs.length = this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > ts.length) {
+      this.ts = ts.slice(this.head);
+      this.off = offs.slice(this.head);
+      this.head = 0;
+    }
+    this.ts.push(ts_utc_ms);
+    this.off.push(off);
+    return late;
+  }
+}
+
 /** A line read later than another line read within `windowMs` after it, by more than `slackMs`. */
 export function findLate(points: AnchorPoint[], windowMs = 60000, slackMs = 1000): boolean[] {
   const late = new Array<boolean>(points.length).fill(false);
-  // Monotonic deque of later points in the window: offsets strictly decreasing front to back.
-  const dq: number[] = [];
-  for (let i = points.length - 1; i >= 0; i--) {
-    const p = points[i];
-    while (dq.length && points[dq[dq.length - 1]].ts_utc_ms > p.ts_utc_ms + windowMs) dq.pop();
-    if (dq.length && points[dq[dq.length - 1]].off < p.off - slackMs) late[i] = true;
-    while (dq.length && points[dq[0]].off >= p.off) dq.shift();
-    dq.unshift(i);
-  }
+  const lf = new LateFinder(windowMs, slackMs);
+  for (let i = points.length - 1; i >= 0; i--) late[i] = lf.push(points[i].ts_utc_ms, points[i].off);
   return late;
+}
+
+/** Streaming form of `plateaus`: feed points in uptime order, then `finish`. */
+export class PlateauBuilder {
+  private readonly out: Plateau[] = [];
+  private cur: { from: number; to: number; min: number; n: number } | null = null;
+
+  constructor(
+    private readonly stepMs: number,
+    private readonly addMs: number,
+  ) {}
+
+  add(uptime_ms: number, off: number): void {
+    const cur = this.cur;
+    if (cur && Math.abs(off - cur.min) <= this.stepMs) {
+      cur.to = uptime_ms;
+      if (off < cur.min) cur.min = off;
+      cur.n++;
+      return;
+    }
+    this.close();
+    this.cur = { from: uptime_ms, to: uptime_ms, min: off, n: 1 };
+  }
+
+  finish(): Plateau[] {
+    this.close();
+    return this.out;
+  }
+
+  private close(): void {
+    const c = this.cur;
+    if (c) this.out.push({ from_uptime_ms: c.from, to_uptime_ms: c.to, boot_utc_ms: c.min + this.addMs, n: c.n });
+    this.cur = null;
+  }
 }
 
 /** Groups points (ordered by uptime) into plateaus of equal offset; a jump of more than `stepMs` starts a new one. */
 export function plateaus(points: AnchorPoint[], stepMs: number, addMs: number): Plateau[] {
-  const out: Plateau[] = [];
-  let cur: { from: number; to: number; min: number; n: number } | null = null;
-  for (const p of points) {
-    if (cur && Math.abs(p.off - cur.min) <= stepMs) {
-      cur.to = p.uptime_ms;
-      if (p.off < cur.min) cur.min = p.off;
-      cur.n++;
-      continue;
-    }
-    if (cur) out.push({ from_uptime_ms: cur.from, to_uptime_ms: cur.to, boot_utc_ms: cur.min + addMs, n: cur.n });
-    cur = { from: p.uptime_ms, to: p.uptime_ms, min: p.off, n: 1 };
-  }
-  if (cur) out.push({ from_uptime_ms: cur.from, to_uptime_ms: cur.to, boot_utc_ms: cur.min + addMs, n: cur.n });
-  return out;
+  const b = new PlateauBuilder(stepMs, addMs);
+  for (const p of points) b.add(p.uptime_ms, p.off);
+  return b.finish();
 }
 
 /** The plateau that covers `uptimeMs`, else the nearest in uptime. */
@@ -83,55 +136,150 @@ export function bootAt(list: Plateau[], uptimeMs: number): number {
   return best.boot_utc_ms;
 }
 
+/**
+ * `bootAt` by binary search, for lists built by `plateaus` (from and to non-decreasing, each
+ * plateau ending at or before the next begins): a clock that steps often gives thousands of
+ * plateaus, and every re-timed line asks.
+ */
+export function plateauLookup(list: Plateau[]): (uptimeMs: number) => number {
+  const n = list.length;
+  // Same choice as bootAt: the nearest, then the most points, then the first in the list.
+  const pick = (a: number, b: number, best: number): number => {
+    for (let k = a; k < b; k++) if (best < 0 || list[k].n > list[best].n) best = k;
+    return best;
+  };
+  return (u) => {
+    let a = 0;
+    let b = n;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (list[m].to_uptime_ms >= u) b = m;
+      else a = m + 1;
+    }
+    const lo = a; // first plateau ending at or after u
+    b = n;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (list[m].from_uptime_ms > u) b = m;
+      else a = m + 1;
+    }
+    const hi = a; // first plateau starting after u; [lo, hi) cover u
+    if (lo < hi) return list[pick(lo, hi, -1)].boot_utc_ms;
+    let leftFrom = lo;
+    if (lo > 0) {
+      const to = list[lo - 1].to_uptime_ms;
+      while (leftFrom > 0 && list[leftFrom - 1].to_uptime_ms === to) leftFrom--;
+    }
+    let rightTo = hi;
+    if (hi < n) {
+      const from = list[hi].from_uptime_ms;
+      while (rightTo < n && list[rightTo].from_uptime_ms === from) rightTo++;
+    }
+    const dl = lo > 0 ? u - list[lo - 1].to_uptime_ms : Infinity;
+    const dr = hi < n ? list[hi].from_uptime_ms - u : Infinity;
+    let best = -1;
+    if (dl <= dr) best = pick(leftFrom, lo, best);
+    if (dr <= dl) best = pick(hi, rightTo, best);
+    return list[best].boot_utc_ms;
+  };
+}
+
 interface Seg {
   key: string;
   source_id: number;
   boot_key: string | null;
   host: string | null;
-  exact: AnchorPoint[];
-  local: AnchorPoint[];
+  n_exact: number;
+  n_local: number;
+}
+
+interface BareSeg {
+  key: string;
+  source_id: number;
+  boot_key: string | null;
+  n: number;
+}
+
+interface PtRow {
+  rid: number;
+  u: number;
+  ts: number;
+  source_id: number;
+  src_line: number;
 }
 
 const FACT_TABLES_WITH_TIME = ['signals', 'logins', 'commands', 'process_ends', 'services', 'audit_loss', 'audit_records'] as const;
+const LOCAL_KIND = 'syslog-kernel-local';
+/** Rows read per page when a pass writes as it reads (a better-sqlite3 connection cannot run a statement while iterating). */
+const PAGE_ROWS = 8192;
 
+const segKey = (source_id: number, boot_key: string | null): string => `${source_id}|${boot_key}`;
+
+/**
+ * Memory stays proportional to boots and plateaus, not to lines: points are sorted by SQLite
+ * (which spills to temporary files) into a temporary table and read back a page at a time;
+ * segments sharing a kernel line are found from one stream sorted on the text key.
+ */
 export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
+  const T0 = performance.now(); const lap = (l: string) => process.env.H8 && console.error(l, (performance.now() - T0).toFixed(0), 'ms', (process.memoryUsage().rss / 1048576).toFixed(0), 'MiB');
+  // Rounding and the text key exactly as the parsers and the JS arithmetic do them.
+  db.function('pf_uptime_ms', { deterministic: true }, (u: unknown) => (typeof u === 'number' ? Math.round(u * 1000) : null));
+  db.function('pf_kernel_text_key', { deterministic: true }, (u: unknown, m: unknown) =>
+    typeof u === 'number' && typeof m === 'string' ? kernelTextKey(u, m) : null,
+  );
+  db.exec(`
+    CREATE TEMP TABLE IF NOT EXISTS pf_aseg (source_id INTEGER, boot_key TEXT, ord INTEGER);
+    CREATE TEMP TABLE IF NOT EXISTS pf_member (source_id INTEGER, boot_key TEXT, ord INTEGER);
+    CREATE TEMP TABLE IF NOT EXISTS pf_bare (rid INTEGER PRIMARY KEY, id INTEGER, source_id INTEGER, src_line INTEGER, boot_key TEXT, uptime_s REAL, ts_utc_ms INTEGER, tkey TEXT);
+    CREATE TEMP TABLE IF NOT EXISTS pf_pts (rid INTEGER PRIMARY KEY, u INTEGER, ts INTEGER, source_id INTEGER, src_line INTEGER, late INTEGER NOT NULL DEFAULT 0);
+    CREATE TEMP TABLE IF NOT EXISTS retimed (source_id INTEGER, src_line INTEGER, old_ts INTEGER, new_ts INTEGER, PRIMARY KEY (source_id, src_line));
+    DELETE FROM temp.pf_aseg; DELETE FROM temp.pf_member; DELETE FROM temp.pf_bare; DELETE FROM temp.pf_pts; DELETE FROM temp.retimed;
+  `);
   db.prepare(`DELETE FROM boots`).run();
   const insertBoot = db.prepare(`INSERT INTO boots (host, source_id, boot_key, boot_utc_ms, method, samples) VALUES (?, ?, ?, ?, ?, ?)`);
+  const noteRetimed = db.prepare(`INSERT OR REPLACE INTO temp.retimed VALUES (?, ?, ?, ?)`);
 
-  // 1. Anchored segments and their points, in file order.
+  // 1. Anchored segments, in order of their first line.
   const segs = new Map<string, Seg>();
-  const rows = db
+  const segRows = db
     .prepare(
-      `SELECT source_id, src_line, host, boot_key, uptime_s, ts_utc_ms, kind, text_key FROM boot_anchors
-       WHERE uptime_s IS NOT NULL AND ts_utc_ms IS NOT NULL ORDER BY source_id, src_line`,
+      `SELECT source_id, boot_key, host, MIN(src_line) AS first_line,
+              SUM(kind IS NOT '${LOCAL_KIND}') AS n_exact, SUM(kind IS '${LOCAL_KIND}') AS n_local
+       FROM boot_anchors WHERE uptime_s IS NOT NULL AND ts_utc_ms IS NOT NULL
+       GROUP BY source_id, boot_key ORDER BY source_id, first_line`,
     )
-    .all() as Array<{ source_id: number; src_line: number; host: string | null; boot_key: string | null; uptime_s: number; ts_utc_ms: number; kind: string | null; text_key: string | null }>;
-  for (const r of rows) {
-    const key = `${r.source_id}|${r.boot_key}`;
-    let s = segs.get(key);
-    if (!s) segs.set(key, (s = { key, source_id: r.source_id, boot_key: r.boot_key, host: r.host, exact: [], local: [] }));
-    const uptime_ms = Math.round(r.uptime_s * 1000);
-    const p: AnchorPoint = { source_id: r.source_id, src_line: r.src_line, uptime_ms, ts_utc_ms: r.ts_utc_ms, off: r.ts_utc_ms - uptime_ms, text_key: r.text_key };
-    (r.kind === 'syslog-kernel-local' ? s.local : s.exact).push(p);
+    .all() as Array<{ source_id: number; boot_key: string | null; host: string | null; n_exact: number; n_local: number }>;
+  const insertAseg = db.prepare(`INSERT INTO temp.pf_aseg VALUES (?, ?, ?)`);
+  for (const r of segRows) {
+    const key = segKey(r.source_id, r.boot_key);
+    segs.set(key, { key, source_id: r.source_id, boot_key: r.boot_key, host: r.host, n_exact: r.n_exact, n_local: r.n_local });
+    insertAseg.run(r.source_id, r.boot_key, segs.size);
   }
 
-  // 2. Segments with uptime-only lines.
-  const bare = db
-    .prepare(
-      `SELECT id, source_id, src_line, boot_key, uptime_s, message, ts_utc_ms FROM events
-       WHERE uptime_s IS NOT NULL AND (ts_utc_ms IS NULL OR ts_quality = 'uptime_anchored') ORDER BY source_id, src_line`,
-    )
-    .all() as Array<{ id: number; source_id: number; src_line: number; boot_key: string | null; uptime_s: number; message: string; ts_utc_ms: number | null }>;
-  const bareSegs = new Map<string, { source_id: number; boot_key: string | null; events: typeof bare }>();
-  for (const e of bare) {
-    const key = `${e.source_id}|${e.boot_key}`;
-    if (segs.has(key)) continue; // a late anchor line re-timed on an earlier run
-    let s = bareSegs.get(key);
-    if (!s) bareSegs.set(key, (s = { source_id: e.source_id, boot_key: e.boot_key, events: [] }));
-    s.events.push(e);
+  lap('before 2. Lines with onl');
+  // 2. Lines with only an uptime, outside anchored segments (a late anchor line re-timed on an
+  // earlier run belongs to its anchored segment).
+  db.prepare(
+    `INSERT INTO temp.pf_bare (id, source_id, src_line, boot_key, uptime_s, ts_utc_ms, tkey)
+     SELECT e.id, e.source_id, e.src_line, e.boot_key, e.uptime_s, e.ts_utc_ms,
+            CASE WHEN e.uptime_s < 1 THEN NULL ELSE pf_kernel_text_key(e.uptime_s, e.message) END
+     FROM events e
+     WHERE e.uptime_s IS NOT NULL AND (e.ts_utc_ms IS NULL OR e.ts_quality = 'uptime_anchored')
+       AND NOT EXISTS (SELECT 1 FROM temp.pf_aseg s WHERE s.source_id = e.source_id AND s.boot_key IS e.boot_key)
+     ORDER BY e.source_id, e.src_line`,
+  ).run();
+  const bareSegs = new Map<string, BareSeg>();
+  const bareRows = db
+    .prepare(`SELECT source_id, boot_key, MIN(rid) AS first, COUNT(*) AS n FROM temp.pf_bare GROUP BY source_id, boot_key ORDER BY first`)
+    .all() as Array<{ source_id: number; boot_key: string | null; n: number }>;
+  for (const r of bareRows) {
+    const key = segKey(r.source_id, r.boot_key);
+    bareSegs.set(key, { key, source_id: r.source_id, boot_key: r.boot_key, n: r.n });
   }
 
-  // 3. One boot = segments joined by a shared kernel line (uptime >= 1 s: earlier lines repeat across boots).
+  lap('before 3. One boot');
+  // 3. One boot = segments joined by a shared kernel line (uptime >= 1 s: earlier lines repeat
+  // across boots). Bare segments join through an anchored line only.
   const parent = new Map<string, string>();
   const find = (k: string): string => {
     let r = k;
@@ -145,23 +293,30 @@ export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
     if (ra !== rb) parent.set(rb, ra);
   };
   for (const k of [...segs.keys(), ...bareSegs.keys()]) parent.set(k, k);
-  const byText = new Map<string, string>();
-  for (const s of segs.values()) {
-    for (const p of [...s.exact, ...s.local]) {
-      if (p.uptime_ms < 1000 || !p.text_key) continue;
-      const other = byText.get(p.text_key);
-      if (other === undefined) byText.set(p.text_key, s.key);
-      else if (other !== s.key) union(other, s.key);
-    }
-  }
-  for (const [k, s] of bareSegs) {
-    for (const e of s.events) {
-      if (e.uptime_s < 1) continue;
-      const other = byText.get(kernelTextKey(e.uptime_s, e.message));
-      if (other !== undefined) union(other, k);
+  if (segs.size + bareSegs.size > 1) {
+    const shared = db.prepare(
+      `SELECT k, source_id, boot_key, bare FROM (
+         SELECT text_key AS k, source_id, boot_key, 0 AS bare FROM boot_anchors
+         WHERE uptime_s IS NOT NULL AND ts_utc_ms IS NOT NULL AND text_key IS NOT NULL AND text_key <> '' AND pf_uptime_ms(uptime_s) >= 1000
+         UNION ALL
+         SELECT tkey, source_id, boot_key, 1 FROM temp.pf_bare WHERE tkey IS NOT NULL
+       ) ORDER BY k, bare`,
+    );
+    let runKey: string | null = null;
+    let runSeg: string | null = null;
+    for (const r of shared.iterate() as Iterable<{ k: string; source_id: number; boot_key: string | null; bare: number }>) {
+      if (r.k !== runKey) {
+        runKey = r.k;
+        runSeg = null;
+      }
+      const key = segKey(r.source_id, r.boot_key);
+      if (runSeg === null) {
+        if (!r.bare) runSeg = key;
+      } else if (runSeg !== key) union(runSeg, key);
     }
   }
 
+  lap('before 4. Pooled');
   // 4. Pooled plateaus per boot.
   const clusters = new Map<string, Seg[]>();
   for (const s of segs.values()) {
@@ -170,64 +325,119 @@ export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
     if (!c) clusters.set(r, (c = []));
     c.push(s);
   }
-  const clusterInfo = new Map<string, { list: Plateau[]; method: string; samples: number }>();
+  const clusterInfo = new Map<string, { list: Plateau[]; at: (uptimeMs: number) => number; method: string }>();
   const retime = db.prepare(`UPDATE events SET ts_utc_ms = ?, ts_quality = 'uptime_anchored' WHERE source_id = ? AND src_line = ?`);
-  // Fact rows follow their line's new time; collected here and applied with one pass per table.
-  db.prepare(`CREATE TEMP TABLE IF NOT EXISTS retimed (source_id INTEGER, src_line INTEGER, old_ts INTEGER, new_ts INTEGER, PRIMARY KEY (source_id, src_line))`).run();
-  db.prepare(`DELETE FROM temp.retimed`).run();
-  const noteRetimed = db.prepare(`INSERT OR REPLACE INTO temp.retimed VALUES (?, ?, ?, ?)`);
+  const insertMember = db.prepare(`INSERT INTO temp.pf_member VALUES (?, ?, ?)`);
+  // Points of the members in temp.pf_pts, rid in the order the arithmetic needs: uptime, time,
+  // then member and file order (kinds: 0 exact, 1 second-resolution, 2 both, exact first).
+  const loadPoints = db.prepare(
+    `INSERT INTO temp.pf_pts (rid, u, ts, source_id, src_line)
+     SELECT row_number() OVER (ORDER BY x.u, x.ts, x.ord, x.local, x.src_line), x.u, x.ts, x.source_id, x.src_line FROM (
+       SELECT pf_uptime_ms(a.uptime_s) AS u, a.ts_utc_ms AS ts, m.ord AS ord, (a.kind IS '${LOCAL_KIND}') AS local, a.source_id, a.src_line
+       FROM temp.pf_member m JOIN boot_anchors a ON a.source_id = m.source_id AND a.boot_key IS m.boot_key
+       WHERE a.uptime_s IS NOT NULL AND a.ts_utc_ms IS NOT NULL AND (:kinds = 2 OR (a.kind IS '${LOCAL_KIND}') = :kinds)
+     ) x`,
+  );
+  const pageDown = db.prepare(`SELECT rid, u, ts, source_id, src_line FROM temp.pf_pts WHERE rid < ? ORDER BY rid DESC LIMIT ${PAGE_ROWS}`);
+  const pageLate = db.prepare(`SELECT rid, u, ts, source_id, src_line FROM temp.pf_pts WHERE rid > ? AND late = 1 ORDER BY rid LIMIT ${PAGE_ROWS}`);
+  const markLate = db.prepare(`UPDATE temp.pf_pts SET late = 1 WHERE rid = ?`);
+  const keptPoints = db.prepare(`SELECT u, ts FROM temp.pf_pts WHERE late = 0 ORDER BY rid`);
+  const fill = (members: Seg[], kinds: 0 | 1 | 2) => {
+    db.prepare(`DELETE FROM temp.pf_member`).run();
+    db.prepare(`DELETE FROM temp.pf_pts`).run();
+    members.forEach((m, i) => insertMember.run(m.source_id, m.boot_key, i));
+    loadPoints.run({ kinds });
+  };
+  /** findLate over temp.pf_pts, last point first; `onLate` gets each page's late rows (writes allowed). */
+  const lateDown = (slackMs: number, onLate: (rows: PtRow[]) => void): number => {
+    const lf = new LateFinder(60000, slackMs);
+    let before = Number.MAX_SAFE_INTEGER;
+    let nLate = 0;
+    for (;;) {
+      const page = pageDown.all(before) as PtRow[];
+      if (!page.length) break;
+      const late = page.filter((r) => lf.push(r.ts, r.ts - r.u));
+      nLate += late.length;
+      if (late.length) onLate(late);
+      before = page[page.length - 1].rid;
+    }
+    return nLate;
+  };
+  const retimeRows = (at: (uptimeMs: number) => number) => (rows: PtRow[]) => {
+    for (const p of rows) {
+      const t = at(p.u) + p.u;
+      retime.run(t, p.source_id, p.src_line);
+      noteRetimed.run(p.source_id, p.src_line, p.ts, t);
+    }
+  };
   for (const [root, members] of clusters) {
-    const exact = members.flatMap((m) => m.exact);
-    const secondRes = exact.length === 0;
-    const points = (secondRes ? members.flatMap((m) => m.local) : exact).sort((a, b) => a.uptime_ms - b.uptime_ms || a.ts_utc_ms - b.ts_utc_ms);
-    if (!points.length) continue;
-    const late = findLate(points, 60000, secondRes ? 2000 : 1000);
-    const kept = points.filter((_, i) => !late[i]);
-    const list = plateaus(kept, secondRes ? 3000 : 2000, secondRes ? 500 : 0);
-    const nLate = late.filter(Boolean).length;
+    const secondRes = members.every((m) => m.n_exact === 0);
+    fill(members, secondRes ? 1 : 0);
+    lap('filled');
+    const nLate = lateDown(secondRes ? 2000 : 1000, (rows) => {
+      for (const r of rows) markLate.run(r.rid);
+    });
+    const builder = new PlateauBuilder(secondRes ? 3000 : 2000, secondRes ? 500 : 0);
+    let nKept = 0;
+    for (const p of keptPoints.iterate() as Iterable<{ u: number; ts: number }>) {
+      builder.add(p.u, p.ts - p.u);
+      nKept++;
+    }
+    if (!nKept) continue;
+    lap('late+plateaus');
+    const list = builder.finish();
+    const at = plateauLookup(list);
     const method =
-      `wall-clock and uptime on the same kernel lines (${kept.length} ${secondRes ? 'second-resolution ' : ''}lines in ${members.length} source segment(s)` +
+      `wall-clock and uptime on the same kernel lines (${nKept} ${secondRes ? 'second-resolution ' : ''}lines in ${members.length} source segment(s)` +
       (nLate ? `; ${nLate} lines read late by the syslog daemon (early-boot burst) skipped and re-timed` : '') +
       (list.length > 1 ? `; ${list.length - 1} clock step(s): nearest plateau used` : '') +
       ')';
-    clusterInfo.set(root, { list, method, samples: kept.length });
-    for (const m of members) insertBoot.run(m.host, m.source_id, m.boot_key, bootAt(list, 0), method, m.exact.length + m.local.length);
+    clusterInfo.set(root, { list, at, method });
+    for (const m of members) insertBoot.run(m.host, m.source_id, m.boot_key, at(0), method, m.n_exact + m.n_local);
     // Re-time late anchor lines of every member (exact and local), from the plateau.
+    const m0 = members[0];
+    if (members.length === 1 && (m0.n_exact === 0 || m0.n_local === 0)) {
+      // Its own points are the pooled ones, with the same slack: the late flags are already set.
+      const apply = retimeRows(at);
+      let after = 0;
+      for (;;) {
+        const page = pageLate.all(after) as PtRow[];
+        if (!page.length) break;
+        apply(page);
+        after = page[page.length - 1].rid;
+      }
+      continue;
+    }
     for (const m of members) {
-      const own = [...m.exact, ...m.local].sort((a, b) => a.uptime_ms - b.uptime_ms || a.ts_utc_ms - b.ts_utc_ms);
-      const ownLate = findLate(own, 60000, m.exact.length ? 1000 : 2000);
-      own.forEach((p, i) => {
-        if (!ownLate[i]) return;
-        const t = bootAt(list, p.uptime_ms) + p.uptime_ms;
-        retime.run(t, p.source_id, p.src_line);
-        noteRetimed.run(p.source_id, p.src_line, p.ts_utc_ms, t);
-      });
+      fill([m], 2);
+      lateDown(m.n_exact ? 1000 : 2000, retimeRows(at));
     }
   }
 
+  lap('before 5. Uptime-only');
   // 5. Uptime-only segments.
   const userBoot = parseBootTime(opts.bootTime);
   const wtmpBoots = bootRecords(db);
-  const setTs = db.prepare(`UPDATE events SET ts_utc_ms = ?, ts_quality = 'uptime_anchored' WHERE id = ?`);
-  const bySource = new Map<number, Array<[string, { source_id: number; boot_key: string | null; events: typeof bare }]>>();
-  for (const e of bareSegs) {
-    const l = bySource.get(e[1].source_id) ?? [];
-    l.push(e);
-    bySource.set(e[1].source_id, l);
+  const bySource = new Map<number, BareSeg[]>();
+  for (const s of bareSegs.values()) {
+    const l = bySource.get(s.source_id) ?? [];
+    l.push(s);
+    bySource.set(s.source_id, l);
   }
   const mtimeOf = db.prepare(`SELECT mtime_ms FROM sources WHERE id = ?`);
+  const timing = new Map<string, (uptimeMs: number) => number>();
   for (const [source_id, list] of bySource) {
     // wtmp fallback: the boots of this file, last segment = latest boot record at or before the file's mtime.
     const mt = (mtimeOf.get(source_id) as { mtime_ms: number | null } | undefined)?.mtime_ms ?? null;
     const usable = wtmpBoots.filter((b) => mt === null || b <= mt + 60000);
-    list.forEach(([key, s], idx) => {
-      const info = clusterInfo.get(find(key));
+    list.forEach((s, idx) => {
+      const info = clusterInfo.get(find(s.key));
       let method = '';
       let at: (uptimeMs: number) => number;
       let boot: number;
       if (info) {
-        boot = bootAt(info.list, 0);
-        at = (u) => bootAt(info.list, u);
+        boot = info.at(0);
+        at = info.at;
         method = `same kernel lines found in an anchored source: ${info.method}`;
       } else if (userBoot !== null) {
         boot = userBoot;
@@ -242,15 +452,30 @@ export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
           `wtmp BOOT_TIME record ${new Date(w).toISOString()} (the ${list.length - idx === 1 ? 'latest' : `${list.length - idx}th latest`} at or before the file's mtime); ` +
           'written at userspace start, so times are a few seconds late';
       }
-      insertBoot.run(null, source_id, s.boot_key, boot, method, s.events.length);
-      for (const e of s.events) {
+      insertBoot.run(null, source_id, s.boot_key, boot, method, s.n);
+      timing.set(s.key, at);
+    });
+  }
+  if (timing.size) {
+    const setTs = db.prepare(`UPDATE events SET ts_utc_ms = ?, ts_quality = 'uptime_anchored' WHERE id = ?`);
+    const pageBare = db.prepare(`SELECT rid, id, source_id, src_line, boot_key, uptime_s, ts_utc_ms FROM temp.pf_bare WHERE rid > ? ORDER BY rid LIMIT ${PAGE_ROWS}`);
+    let after = 0;
+    for (;;) {
+      const page = pageBare.all(after) as Array<{ rid: number; id: number; source_id: number; src_line: number; boot_key: string | null; uptime_s: number; ts_utc_ms: number | null }>;
+      if (!page.length) break;
+      for (const e of page) {
+        const at = timing.get(segKey(e.source_id, e.boot_key));
+        if (!at) continue;
         const u = Math.round(e.uptime_s * 1000);
         const t = at(u) + u;
         setTs.run(t, e.id);
-        noteRetimed.run(source_id, e.src_line, e.ts_utc_ms, t);
+        noteRetimed.run(e.source_id, e.src_line, e.ts_utc_ms, t);
       }
-    });
+      after = page[page.length - 1].rid;
+    }
   }
+  lap('before Fact rows follow');
+  // Fact rows follow their line's new time.
   for (const t of FACT_TABLES_WITH_TIME) {
     if (!hasColumn(db, t, 'ts_utc_ms')) continue;
     const match = `r.source_id = ${t}.source_id AND r.src_line = ${t}.src_line AND (r.old_ts IS NULL AND ${t}.ts_utc_ms IS NULL OR r.old_ts = ${t}.ts_utc_ms)`;
@@ -260,7 +485,7 @@ export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
        WHERE EXISTS (SELECT 1 FROM temp.retimed r WHERE ${match})`,
     ).run();
   }
-  db.prepare(`DELETE FROM temp.retimed`).run();
+  db.exec(`DELETE FROM temp.retimed; DELETE FROM temp.pf_aseg; DELETE FROM temp.pf_member; DELETE FROM temp.pf_bare; DELETE FROM temp.pf_pts;`);
 }
 
 /** BOOT_TIME instants from wtmp/wtmpdb rows (another module writes utmp_records), oldest first. */

@@ -1,7 +1,18 @@
 // dmesg dumps and /dev/kmsg records (formats.md §2.6).
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dmesg, kmsg, decodeKmsgText } from '../../src/formats/dmesg.js';
+import type { Probe } from '../../src/formats/types.js';
 import { runParser, unitsFromText } from '../helpers/run-parser.js';
+
+const SHARED = path.resolve(__dirname, '../../../shared');
+const OOM = path.join(SHARED, 'samples-real/oom');
+
+function probeOf(file: string, text: string): Probe {
+  const head = Buffer.from(text, 'utf8');
+  return { head: head.subarray(0, 64 * 1024), name: path.basename(file), path: file, size: head.length };
+}
 
 describe('dmesg', () => {
   it('stores bare uptime lines without a time, with boots split on the banner and backwards uptime', () => {
@@ -79,5 +90,63 @@ describe('/dev/kmsg', () => {
 
   it('decodes \\xNN bytes as UTF-8 and keeps control characters visible', () => {
     expect(decodeKmsgText('a\\x5cb\\x01')).toBe('a\\b\\x01');
+  });
+});
+
+// Reports pasted into mails (lore.kernel.org): the whole block indented, `...` where lines were cut,
+// Mem-Info continuation lines indented deeper than the stamps.
+const PASTED = [
+  '    [76578.062209] ioctl_sg01 invoked oom-killer: gfp_mask=0x100dca(GFP_HIGHUSER_MOVABLE|__GFP_ZERO), order=0, oom_score_adj=0',
+  '    ...',
+  '    [76578.062335] Mem-Info:',
+  '    [76578.062340] active_anon:63 inactive_anon:49016768 isolated_anon:0',
+  '                    active_file:253 inactive_file:117 isolated_file:0',
+  '                    free:121136 free_pcp:0 free_cma:0',
+  '    ...',
+  '    [76578.062539] Out of memory: Killed process 446171 (ioctl_sg01) total-vm:195955840kB, anon-rss:195941256kB, file-rss:1416kB, shmem-rss:0kB, UID:0 pgtables:383184kB oom_score_adj:0',
+].join('\n');
+
+describe('dmesg pasted into a mail (indented, elided)', () => {
+  it('detects the indented block although continuation and elision lines carry no stamp', () => {
+    expect(dmesg.detect(probeOf('/x/report.log', PASTED))).toBe(50);
+    // Unstamped kernel text is not dmesg, indented or not.
+    expect(dmesg.detect(probeOf('/x/r.log', '  leaker invoked oom-killer: gfp_mask=0x50, order=0\n  Call Trace:\n   dump_stack+0x19/0x1b'))).toBe(0);
+  });
+
+  it('reads stamps after the indent, keeps continuation lines with their stamp and elisions as marked events', () => {
+    const got = runParser(dmesg, unitsFromText(PASTED));
+    expect(got.events).toHaveLength(8);
+    expect(got.events[0]).toMatchObject({ uptime_s: 76578.062209, boot_key: 'b0', program: 'kernel', message: expect.stringMatching(/^ioctl_sg01 invoked oom-killer: /) });
+    expect(got.events[1]).toMatchObject({ uptime_s: 76578.062209, message: '...' });
+    expect(got.events[4]).toMatchObject({ uptime_s: 76578.06234, message: 'active_file:253 inactive_file:117 isolated_file:0' });
+    expect(got.events[7]).toMatchObject({ uptime_s: 76578.062539, message: expect.stringMatching(/^Out of memory: Killed process 446171 \(ioctl_sg01\)/) });
+    expect(got.events.every((e) => e.boot_key === 'b0')).toBe(true);
+    expect(got.warnings.map((w) => [w.unit, w.message])).toEqual([
+      [2, 'elision marker: the writer cut lines out of the log here'],
+      [7, 'elision marker: the writer cut lines out of the log here'],
+    ]);
+  });
+
+  it('an elision before any stamp is stored as a kernel line without a time', () => {
+    const got = runParser(dmesg, unitsFromText('  [...]\n  [   12.000001] x'));
+    expect(got.events[0]).toMatchObject({ ts_utc_ms: null, ts_quality: 'unknown', program: 'kernel', message: '[...]' });
+    expect(got.events[1]).toMatchObject({ uptime_s: 12.000001, message: 'x' });
+  });
+});
+
+describe.skipIf(!fs.existsSync(OOM))('real indented dmesg pastes', () => {
+  it.each([
+    ['ml_cgroups_arch_k6.7.4_memcg_rsync_128825.log', 107, 41369.847965],
+    ['ml_ltp_global_ioctl_sg01_446171.log', 13, 76578.062209],
+  ])('%s: claimed, every line stored, stamps read through the indent', (name, lines, firstUptime) => {
+    const file = path.join(OOM, name);
+    const text = fs.readFileSync(file, 'utf8');
+    expect(dmesg.detect(probeOf(file, text))).toBe(50);
+    const got = runParser(dmesg, unitsFromText(text));
+    expect(got.events).toHaveLength(lines);
+    expect(got.skips).toHaveLength(0);
+    expect(got.events[0]).toMatchObject({ uptime_s: firstUptime, program: 'kernel' });
+    expect(got.events.every((e) => e.uptime_s !== null && e.uptime_s !== undefined)).toBe(true);
+    expect(got.warnings.every((w) => w.message.startsWith('elision marker'))).toBe(true);
   });
 });

@@ -1,12 +1,17 @@
 // Journal export / JSON / binary: entry splitting (binary-safe), fields → events, boot anchors
 // from kernel entries, message facts with UNIT= filled in, and binary files listed with a warning.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { journalExport, readExportEntries } from '../../src/formats/journal-export.js';
+import { journalExport } from '../../src/formats/journal-export.js';
 import { journalJson } from '../../src/formats/journal-json.js';
 import { journalBinary, describeJournalHeader } from '../../src/formats/journal-binary.js';
 import type { Probe, Unit } from '../../src/formats/types.js';
+import { splitLines } from '../../src/sources/units.js';
+import { ingest, listSources } from '../../src/index.js';
+import { openCaseDb } from '../../src/store/db.js';
 import { runParser, unitsFromText } from '../helpers/run-parser.js';
 
 const SHARED = path.resolve(__dirname, '../../../shared');
@@ -16,10 +21,28 @@ async function* chunksOf(buf: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
 }
 
+/** Line units exactly as the pipeline cuts them (CR stripped, offsets of the decoded stream). */
 async function entries(buf: Buffer, chunk = 7): Promise<Unit[]> {
   const out: Unit[] = [];
-  for await (const u of readExportEntries(chunksOf(buf, chunk))) out.push(u);
+  for await (const u of splitLines(chunksOf(buf, chunk), { onNote: () => {} })) out.push(u);
   return out;
+}
+
+/** Lines as `wc -l` counts them, plus one for a last line without its newline. */
+function lineCount(buf: Buffer): number {
+  let n = 0;
+  for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) n++;
+  return buf.length && buf[buf.length - 1] !== 10 ? n + 1 : n;
+}
+
+async function ingestOne(file: string, db: string) {
+  await ingest([file], { db });
+  const h = openCaseDb(db, { readonly: true });
+  try {
+    return listSources(h);
+  } finally {
+    h.close();
+  }
 }
 
 function binaryField(name: string, value: string): Buffer {
@@ -54,10 +77,12 @@ describe('journal export entries', () => {
     const buf = Buffer.concat([Buffer.from(KERNEL_ENTRY), e2]);
     for (const chunk of [1, 7, 4096]) {
       const us = await entries(buf, chunk);
-      expect(us.map((u) => [u.index, u.offset])).toEqual([
-        [1, 0],
-        [12, KERNEL_ENTRY.length],
-      ]);
+      expect(us).toHaveLength(lineCount(buf));
+      const got = runParser(journalExport, us);
+      // rows carry the entries' first lines; the blank lines store them, every other line is a part
+      expect(got.events.map((e) => e.unit)).toEqual([1, 12]);
+      expect(got.skips).toEqual([]);
+      expect(got.parts.length + got.events.length).toBe(us.length);
     }
     const got = runParser(journalExport, await entries(buf));
     expect(got.warnings).toEqual([]);
@@ -94,13 +119,56 @@ describe('journal export entries', () => {
     const bad = Buffer.concat([Buffer.from('MESSAGE\n'), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), Buffer.from('junk\n\n')]);
     const buf = Buffer.concat([bad, Buffer.from('__REALTIME_TIMESTAMP=1000000\nMESSAGE=next\n\n__REALTIME_TIMESTAMP=2000000\nMESSAGE=torn')]);
     const us = await entries(buf);
-    expect(us).toHaveLength(3);
+    expect(us).toHaveLength(8);
     const got = runParser(journalExport, us);
-    expect(got.skips).toEqual([{ unit: 1, reason: expect.stringMatching(/^no journal fields: binary field MESSAGE has length \d+ beyond the entry/) }]);
-    expect(got.events.map((e) => e.message)).toEqual(['next', 'torn']);
+    // the corrupt entry (lines 1-2) is skipped by its blank line 3
+    expect(got.skips).toEqual([{ unit: 3, reason: expect.stringMatching(/^no journal fields: binary field MESSAGE has length \d+ beyond the entry/) }]);
+    expect(got.events.map((e) => [e.unit, e.message])).toEqual([
+      [4, 'next'],
+      [7, 'torn'],
+    ]);
     expect(got.events[1].ts_utc_ms).toBe(2000);
-    expect(got.warnings.map((w) => w.unit)).toEqual([us[2].index]);
-    expect(got.warnings.some((w) => /torn/.test(w.message))).toBe(true);
+    expect(got.warnings).toEqual([{ unit: null, message: 'last entry torn (no blank line after it)' }]);
+  });
+
+  it('puts binary fields back together when their length or data hold newline or CR bytes', async () => {
+    // length 10 starts with a newline byte; the data ends in CR (dropped by the splitter before the terminator)
+    const tricky = binaryField('MESSAGE', 'abc\r\ncd\r\n\r');
+    expect(tricky.readBigUInt64LE(8)).toBe(10n);
+    const buf = Buffer.concat([
+      Buffer.from('__REALTIME_TIMESTAMP=1000000\n'),
+      tricky,
+      binaryField('EMPTY', ''),
+      binaryField('NL_LAST', 'x\n'),
+      Buffer.from('_PID=5\n\n'),
+    ]);
+    for (const chunk of [1, 3, 4096]) {
+      const us = await entries(buf, chunk);
+      expect(us).toHaveLength(lineCount(buf));
+      const got = runParser(journalExport, us);
+      expect(got.warnings).toEqual([]);
+      expect(got.events).toEqual([expect.objectContaining({ unit: 1, message: 'abc\r\ncd\r\n\r', pid: 5, ts_utc_ms: 1000 })]);
+      expect(got.parts).toHaveLength(us.length - 1);
+    }
+  });
+
+  it('a binary field cut by the line cap loses bytes, says so, and the next fields are read', async () => {
+    const big = 'y'.repeat(70 * 1024);
+    const buf = Buffer.concat([Buffer.from('__REALTIME_TIMESTAMP=1000000\n'), binaryField('MESSAGE', 'a\n' + big), Buffer.from('_PID=3\n\n')]);
+    const got = runParser(journalExport, await entries(buf, 4096));
+    expect(got.events).toHaveLength(1);
+    expect(got.events[0]).toMatchObject({ pid: 3, ts_utc_ms: 1000 });
+    expect(got.events[0].message).toHaveLength(2 + big.length);
+    expect(got.events[0].message.startsWith('a\nyyy')).toBe(true);
+    expect(got.warnings.map((w) => w.message)).toEqual(['binary field MESSAGE: part of its data was lost (line over the length cap)']);
+  });
+
+  it('a binary field whose data overruns its newline keeps its declared bytes and warns', async () => {
+    const f = binaryField('MESSAGE', 'hello');
+    f.writeBigUInt64LE(3n, 8); // says 3 bytes, 5 follow before the newline
+    const got = runParser(journalExport, await entries(Buffer.concat([Buffer.from('__REALTIME_TIMESTAMP=1000000\n'), f, Buffer.from('_PID=9\n\n')])));
+    expect(got.events).toEqual([expect.objectContaining({ message: 'hel', pid: 9 })]);
+    expect(got.warnings.map((w) => w.message)).toEqual(['binary field MESSAGE: no newline after its 3 bytes']);
   });
 
   it('detects export streams but not syslog', () => {
@@ -148,8 +216,9 @@ describe.skipIf(!fs.existsSync(SHARED))('real journal samples', () => {
   it('velociraptor 24.04 export: 3 entries, binary _SELINUX_CONTEXT, exact times', async () => {
     const buf = fs.readFileSync(path.join(JOURNAL, 'velociraptor_2404.journal.DERIVED.export'));
     const us = await entries(buf, 1000);
-    expect(us.map((u) => u.index)).toEqual([1, 25, 63]);
+    expect(us).toHaveLength(85);
     const got = runParser(journalExport, us);
+    expect(got.events.map((e) => e.unit)).toEqual([1, 25, 63]);
     expect(got.warnings).toEqual([]);
     expect(got.events.map((e) => [e.ts_utc_ms, e.host, e.program, e.pid])).toEqual([
       [1780843482302, 'dd19d3f1f1a9', 'systemd-journald', 3352],
@@ -186,5 +255,67 @@ describe.skipIf(!fs.existsSync(SHARED))('real journal samples', () => {
     }
     const got = runParser(journalBinary, [], { path: path.join(JOURNAL, 'velociraptor_2004.journal') });
     expect(got.warnings[0].message).toContain('3 entries');
+  });
+});
+
+describe('journal export through the pipeline', () => {
+  it('counts every line, binary field lines included, and resumes a grown export with only the new entries', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-jexport-'));
+    try {
+      const file = path.join(dir, 'system.export');
+      const db = path.join(dir, 'case.db');
+      const multi = Buffer.concat([
+        Buffer.from('__REALTIME_TIMESTAMP=1694203364000000\n_HOSTNAME=priceless-mayer\nSYSLOG_IDENTIFIER=systemd-coredump\n_PID=14140\n'),
+        binaryField('MESSAGE', 'Process 14134 (test) of user 1000 dumped core.\n\nStack trace of thread 14134:\n#0 0x0 n/a'),
+        Buffer.from('COREDUMP_SIGNAL=11\nCOREDUMP_EXE=/usr/local/bin/test\n\n'),
+      ]);
+      const first = Buffer.concat([Buffer.from(KERNEL_ENTRY), multi]);
+      fs.writeFileSync(file, first);
+      const [s1] = await ingestOne(file, db);
+      expect(lineCount(first)).toBe(23);
+      // no 'NUL bytes removed' notes for the binary field's length bytes
+      expect(s1).toMatchObject({ format: 'journal-export', units: 23, stored: 23, skipped: 0, warnings: 0, status: 'ok' });
+      const h1 = new Database(db, { readonly: true });
+      expect(h1.prepare(`SELECT src_line, src_offset, program FROM events ORDER BY src_line`).all()).toEqual([
+        { src_line: 1, src_offset: 0, program: 'kernel' },
+        { src_line: 12, src_offset: KERNEL_ENTRY.length, program: 'systemd-coredump' },
+      ]);
+      // facts point at the first line of their entry, where the event row is
+      expect(h1.prepare(`SELECT kind, src_line FROM process_ends ORDER BY src_line`).all()).toEqual([
+        { kind: 'segfault', src_line: 1 },
+        { kind: 'coredump', src_line: 12 },
+      ]);
+      expect(h1.prepare(`SELECT src_line FROM boot_anchors`).all()).toEqual([{ src_line: 1 }]);
+      h1.close();
+
+      const added = '__REALTIME_TIMESTAMP=1694203400000000\nSYSLOG_IDENTIFIER=systemd\n_PID=1\nUNIT=batch-jobs.service\nMESSAGE=Stopped Batch jobs.\n\n';
+      fs.appendFileSync(file, added);
+      const [s2] = await ingestOne(file, db);
+      expect(s2).toMatchObject({ units: 29, stored: 29, skipped: 0, status: 'ok' });
+      const h2 = new Database(db, { readonly: true });
+      expect(h2.prepare(`SELECT src_line, program FROM events ORDER BY src_line`).all()).toEqual([
+        { src_line: 1, program: 'kernel' },
+        { src_line: 12, program: 'systemd-coredump' },
+        { src_line: 24, program: 'systemd' },
+      ]);
+      expect((h2.prepare(`SELECT COUNT(*) n FROM process_ends`).get() as { n: number }).n).toBe(2);
+      expect((h2.prepare(`SELECT COUNT(*) n FROM boot_anchors`).get() as { n: number }).n).toBe(1);
+      expect(h2.prepare(`SELECT unit, src_line FROM services`).all()).toEqual([{ unit: 'batch-jobs.service', src_line: 24 }]);
+      h2.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!fs.existsSync(SHARED))('real export: units equal the line count', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-jexport-'));
+    try {
+      const file = path.join(JOURNAL, 'velociraptor_2404.journal.DERIVED.export');
+      const [s] = await ingestOne(file, path.join(dir, 'case.db'));
+      expect(s).toMatchObject({ format: 'journal-export', units: lineCount(fs.readFileSync(file)), stored: 85, skipped: 0 });
+      expect(s.units).toBe(85);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

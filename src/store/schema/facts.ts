@@ -103,6 +103,8 @@ CREATE TABLE IF NOT EXISTS boot_anchors (
   id INTEGER PRIMARY KEY, ${PROVENANCE},
   host TEXT, boot_key TEXT, uptime_s REAL, ts_utc_ms INTEGER, kind TEXT, text_key TEXT
 );
+-- The anchor pass reads one boot segment at a time.
+CREATE INDEX IF NOT EXISTS boot_anchors_seg ON boot_anchors(source_id, boot_key, src_line);
 
 -- UTC offsets written by the host itself (RFC 3339 stamps), per host: the zone evidence for
 -- local times that carry none (traditional syslog, dmesg -T).
