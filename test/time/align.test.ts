@@ -1,0 +1,84 @@
+// A RHEL-like host that wrote local time without a zone (secure, messages) and epoch seconds
+// (wtmp): the zone offset is found by pairing the sshd logins of both, without --tz.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { ingest } from '../../src/index.js';
+import { consensus, pairDelta } from '../../src/time/align.js';
+import { utmpRecord } from '../correlate/fixture.js';
+
+const USER_PROCESS = 7;
+// Logins at these UTC instants; the host's clock zone is UTC-06:00 (America/Chicago in November).
+const LOGINS = [
+  { pid: 4101, user: 'alice', host: '10.1.2.3', utc: Date.UTC(2026, 10, 20, 15, 4, 5) },
+  { pid: 4188, user: 'bob', host: '10.1.2.4', utc: Date.UTC(2026, 10, 20, 16, 30, 0) },
+  { pid: 4242, user: 'alice', host: '10.1.2.3', utc: Date.UTC(2026, 10, 20, 18, 0, 59) },
+];
+
+function traditional(utcMs: number, offsetMin: number): string {
+  const d = new Date(utcMs + offsetMin * 60000);
+  const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${mon} ${String(d.getUTCDate()).padStart(2, ' ')} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+}
+
+let dir: string;
+let db: Database.Database;
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-align-'));
+  const log = path.join(dir, 'var/log');
+  fs.mkdirSync(log, { recursive: true });
+  const secure = LOGINS.map(
+    (l) => `${traditional(l.utc, -360)} web1 sshd[${l.pid}]: Accepted publickey for ${l.user} from ${l.host} port 50022 ssh2: RSA SHA256:x`,
+  ).join('\n');
+  fs.writeFileSync(path.join(log, 'secure'), secure + '\n');
+  fs.writeFileSync(path.join(log, 'messages'), `${traditional(Date.UTC(2026, 10, 20, 17, 0, 0), -360)} web1 app[900]: worker started\n`);
+  fs.writeFileSync(
+    path.join(log, 'wtmp'),
+    Buffer.concat(LOGINS.map((l) => utmpRecord({ type: USER_PROCESS, pid: l.pid, line: 'pts/0', id: 'ts/0', user: l.user, host: l.host, sec: l.utc / 1000 + 1 }))),
+  );
+  const mtime = new Date(Date.UTC(2026, 10, 21));
+  for (const f of ['secure', 'messages', 'wtmp']) fs.utimesSync(path.join(log, f), mtime, mtime);
+  await ingest([log], { db: path.join(dir, 'case.db') });
+  db = new Database(path.join(dir, 'case.db'), { readonly: true });
+});
+afterAll(() => {
+  db?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('aligning local times on exact ones', () => {
+  it('finds UTC-06:00 from sshd logins paired with wtmp, and shifts secure', () => {
+    const rows = db
+      .prepare(`SELECT e.pid, e.ts_utc_ms FROM events e JOIN sources s ON s.id = e.source_id WHERE s.path LIKE '%/secure' ORDER BY e.src_line`)
+      .all() as Array<{ pid: number; ts_utc_ms: number }>;
+    expect(rows.map((r) => r.ts_utc_ms)).toEqual(LOGINS.map((l) => l.utc));
+    const notes = (db.prepare(`SELECT time_notes FROM sources WHERE path LIKE '%/secure'`).get() as { time_notes: string }).time_notes;
+    expect(notes).toContain('UTC-06:00');
+    expect(notes).toContain('3 of 3 sshd logins');
+  });
+
+  it('applies the same offset to a local file with no logins of its own', () => {
+    const t = (db.prepare(`SELECT e.ts_utc_ms t FROM events e JOIN sources s ON s.id = e.source_id WHERE s.path LIKE '%/messages'`).get() as { t: number }).t;
+    expect(t).toBe(Date.UTC(2026, 10, 20, 17, 0, 0));
+  });
+
+  it('moves the facts of those lines with them', () => {
+    const l = db.prepare(`SELECT ts_utc_ms FROM logins WHERE kind = 'ssh_accepted' AND pid = 4188`).get() as { ts_utc_ms: number };
+    expect(l.ts_utc_ms).toBe(LOGINS[1].utc);
+  });
+});
+
+describe('pair arithmetic', () => {
+  it('rounds to the quarter hour and rejects pairs that are not one login', () => {
+    expect(pairDelta({ source_id: 1, t_local: 1000 + 3600000 * -6, t_exact: 1000 + 800 })).toBe(-6 * 3600000);
+    expect(pairDelta({ source_id: 1, t_local: 0, t_exact: 5 * 60000 })).toBeNull();
+  });
+  it('needs two agreeing pairs and a majority', () => {
+    expect(consensus([5, 5, 7])).toEqual({ delta: 5, support: 2 });
+    expect(consensus([5])).toBeNull();
+    expect(consensus([5, 5, 7, 7])).toBeNull();
+  });
+});
