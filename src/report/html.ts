@@ -2,7 +2,7 @@
 // Policy that forbids every fetch (a report is opened from a ticket attachment or a file share and
 // must not call out, even if escaping were ever wrong). Readable printed, on a phone, light or dark.
 import { escapeHtml, escapeHtmlPre } from './escape.js';
-import { fmtDuration, fmtMib, type Fact, type ReportModel, type Span } from './model.js';
+import { fmtDuration, fmtMib, foldedPhrase, type Fact, type ReportModel, type Span, type TimelineCopy } from './model.js';
 import { taskChartSvg } from './svg.js';
 import type { IndexEntry } from './markdown.js';
 
@@ -28,6 +28,7 @@ table.facts td{overflow-wrap:anywhere}
 .tl td{white-space:nowrap}
 .tl td.t{white-space:pre-wrap;overflow-wrap:anywhere;min-width:24em}
 .tl td.role{white-space:normal;min-width:8em;max-width:14em}
+.tl .also{white-space:normal;font-size:.85em;color:var(--muted);max-width:22em}.tl .also .ref{white-space:nowrap}
 .tl tr.ev{background:var(--mark)}
 .tl tr.decisive{background:var(--decisive);font-weight:600}
 .approx{color:var(--muted)}
@@ -71,6 +72,16 @@ function factRows(facts: readonly Fact[]): string {
   return facts.map((f) => `<tr><th scope="row">${escapeHtml(f.label)}</th><td>${spans(f.value)}</td></tr>`).join('\n');
 }
 
+/** The other files that recorded the line, under the row's own source; a cited copy is marked. */
+function alsoHtml(copies: readonly TimelineCopy[]): string {
+  if (!copies.length) return '';
+  const items = copies.map((c) => {
+    const ref = escapeHtml(`${c.source_short}:${c.line}`);
+    return c.evidence ? `<strong class="ref" title="cited by the verdict">${ref}</strong>` : `<span class="ref">${ref}</span>`;
+  });
+  return `<div class="also">also ${items.join(', ')}</div>`;
+}
+
 function list(items: readonly string[], none: string): string {
   return items.length ? `<ul>\n${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('\n')}\n</ul>` : `<p class="muted">${escapeHtml(none)}</p>`;
 }
@@ -93,7 +104,9 @@ export function renderHtml(m: ReportModel): string {
   const range = tl.from_utc && tl.to_utc ? `${tl.from_utc} to ${tl.to_utc} UTC` : 'no time window';
   B.push(
     `<p>${escapeHtml(
-      `${range} (${fmtDuration(tl.window_before_ms)} before, ${fmtDuration(tl.window_after_ms)} after), every source merged: ${tl.rows.length} of ${tl.total} rows shown. Evidence rows are highlighted, decisive ones in bold.`,
+      `${range} (${fmtDuration(tl.window_before_ms)} before, ${fmtDuration(tl.window_after_ms)} after), every source merged: ${tl.rows.length} of ${tl.total} rows shown` +
+        (tl.folded ? `, ${foldedPhrase(tl.folded)} (listed under the source)` : '') +
+        '. Evidence rows are highlighted, decisive ones in bold.',
     )}</p>`,
   );
   if (tl.note) B.push(`<p class="muted">${escapeHtml(tl.note)}</p>`);
@@ -108,7 +121,7 @@ export function renderHtml(m: ReportModel): string {
         : '<span class="muted">no time</span>';
       const role = r.evidence ? escapeHtml(r.role ?? (r.decisive ? 'decisive' : 'evidence')) : '';
       B.push(
-        `<tr${cls}><td>${time}</td><td>${escapeHtml(`${r.source_short}:${r.line}`)}</td><td class="t">${escapeHtmlPre(r.text)}</td><td class="role">${role}</td></tr>`,
+        `<tr${cls}><td>${time}</td><td>${escapeHtml(`${r.source_short}:${r.line}`)}${alsoHtml(r.copies)}</td><td class="t">${escapeHtmlPre(r.text)}</td><td class="role">${role}</td></tr>`,
       );
     }
     B.push('</tbody></table></div>');

@@ -2,7 +2,7 @@
 // values are code spans (escaped for tables), prose is backslash-escaped, and log lines go in
 // fenced blocks whose fence is longer than any backtick run in them.
 import { mdCode, mdFence, mdText } from './escape.js';
-import { fmtDuration, fmtMib, type Fact, type ReportModel, type Span } from './model.js';
+import { fmtDuration, fmtMib, foldedPhrase, type Fact, type ReportModel, type Span, type TimelineCopy } from './model.js';
 
 function spans(s: readonly Span[], inTable = false): string {
   return s.map((x) => ('t' in x ? mdText(x.t) : mdCode(x.v, inTable))).join('');
@@ -19,6 +19,10 @@ function bullets(items: readonly string[], none: string): string[] {
 }
 
 const BAR_WIDTH = 24;
+
+function copyList(copies: readonly TimelineCopy[]): string {
+  return copies.map((c) => `${c.source_short}:${c.line}`).join(', ');
+}
 
 export function renderMarkdown(m: ReportModel): string {
   const L: string[] = [];
@@ -38,8 +42,9 @@ export function renderMarkdown(m: ReportModel): string {
   L.push(
     mdText(
       `${range} (${fmtDuration(tl.window_before_ms)} before, ${fmtDuration(tl.window_after_ms)} after), every source merged: ` +
-        `${tl.rows.length} of ${tl.total} rows shown. Evidence lines are marked >> (decisive) or > (supporting); ` +
-        `their roles are listed below the block.`,
+        `${tl.rows.length} of ${tl.total} rows shown` +
+        (tl.folded ? `, ${foldedPhrase(tl.folded)} (listed after "also")` : '') +
+        `. Evidence lines are marked >> (decisive) or > (supporting); their roles are listed below the block.`,
     ),
     '',
   );
@@ -49,7 +54,7 @@ export function renderMarkdown(m: ReportModel): string {
     const lines = tl.rows.map((r) => {
       const mark = r.decisive ? '>>' : r.evidence ? '> ' : '  ';
       const time = r.time_utc ? `${r.time_utc}${r.time_quality === 'exact' ? ' ' : '~'}` : '(no time)'.padEnd(20);
-      return `${mark} ${time.padEnd(24)} ${`${r.source_short}:${r.line}`.padEnd(srcW)}  ${r.text}`;
+      return `${mark} ${time.padEnd(24)} ${`${r.source_short}:${r.line}`.padEnd(srcW)}  ${r.text}${r.copies.length ? `  «also ${copyList(r.copies)}»` : ''}`;
     });
     L.push(mdFence(lines, 'text'), '');
   } else L.push(mdText('No lines in the case database fall in this window.'), '');
@@ -57,7 +62,10 @@ export function renderMarkdown(m: ReportModel): string {
   if (roles.length) {
     L.push('| | Source | Role |', '|---|---|---|');
     for (const r of roles) {
-      L.push(`| ${r.decisive ? '>>' : '>'} | ${mdCode(`${r.source_short}:${r.line}`, true)} | ${mdText(r.role ?? (r.decisive ? 'decisive' : 'evidence'))} |`);
+      // When the verdict cites a copy that the row does not show, name the cited copy too.
+      const citedCopies = r.copies.filter((c) => c.evidence);
+      const src = mdCode(`${r.source_short}:${r.line}`, true) + (citedCopies.length ? ` ${mdText('(copies cited:')} ${mdCode(copyList(citedCopies), true)})` : '');
+      L.push(`| ${r.decisive ? '>>' : '>'} | ${src} | ${mdText(r.role ?? (r.decisive ? 'decisive' : 'evidence'))} |`);
     }
     L.push('');
   }

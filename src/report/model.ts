@@ -27,10 +27,24 @@ export interface TimelineRow {
   source_short: string;
   line: number;
   text: string;
-  /** One of the incident's evidence lines. */
+  /** One of the incident's evidence lines (this row or one of its copies). */
   evidence: boolean;
   decisive: boolean;
   role: string | null;
+  /**
+   * The same line stored by other files (a kernel line goes to kern.log, syslog, messages and the
+   * dmesg dump), folded into this row; the row shows the copy with the best time.
+   */
+  copies: TimelineCopy[];
+}
+
+export interface TimelineCopy {
+  source: string;
+  source_short: string;
+  line: number;
+  time_quality: string;
+  /** The verdict cites this copy rather than the row shown. */
+  evidence: boolean;
 }
 
 export interface RankedTask {
@@ -76,9 +90,11 @@ export interface ReportModel {
     window_before_ms: number;
     window_after_ms: number;
     rows: TimelineRow[];
-    /** Rows in the window (plus evidence outside it) before the cap. */
+    /** Rows in the window (plus evidence outside it) before the cap, copies folded. */
     total: number;
     omitted: number;
+    /** Copies of a line from other files, folded into the row that shows it. */
+    folded: number;
     note: string | null;
   };
   oom: { tasks: RankedTask[]; omitted: number; notes: string[] } | null;
@@ -309,12 +325,91 @@ interface EventRowDb {
   src_line: number;
   ts_utc_ms: number | null;
   ts_quality: string;
-  message: string;
+  host: string | null;
+  program: string | null;
+  pid: number | null;
+  uptime_s: number | null;
+  message: string | null;
   raw: string;
   path: string;
 }
 
-const EVENT_COLUMNS = `e.id, e.source_id, e.src_line, e.ts_utc_ms, e.ts_quality, e.message, e.raw, s.path`;
+const EVENT_COLUMNS = `e.id, e.source_id, e.src_line, e.ts_utc_ms, e.ts_quality, e.host, e.program, e.pid, e.uptime_s, e.message, e.raw, s.path`;
+
+/** Which copy of a line a row shows: the one whose time is best (lower is better). */
+const TIME_QUALITY_RANK: Readonly<Record<string, number>> = { exact: 0, year_inferred: 1, local_assumed: 2, uptime_anchored: 3 };
+const UNKNOWN_QUALITY_RANK = 4;
+/** Userland copies of one line carry stamps of different precision (RFC 3339 µs vs whole seconds). */
+const COPY_MAX_SKEW_MS = 1000;
+/** Windows up to this many lines are read whole (and folded exactly); larger ones only near the incident. */
+const WINDOW_READ_ALL_MAX = 20_000;
+/** Past that, this many times the cap are read on each side of the incident before folding. */
+const WINDOW_READ_FACTOR = 8;
+
+/**
+ * The identity of a line across files. A kernel line is the same printk record wherever it was
+ * written (kern.log, syslog, messages, the dmesg dump, the journal): its uptime stamp and text
+ * match even when the files' wall times disagree and dmesg has no host. A userland line is the
+ * same when host, program, pid and text match; its times must also agree (checked by the caller).
+ */
+function copyKey(r: EventRowDb): string | null {
+  const msg = (r.message ?? '').trim();
+  if (!msg) return null;
+  if (r.program === 'kernel' && r.uptime_s !== null) return `k\u0000${Math.round(r.uptime_s * 1e6)}\u0000${msg}`;
+  if (r.ts_utc_ms === null) return null;
+  return `u\u0000${r.host ?? ''}\u0000${r.program ?? ''}\u0000${r.pid ?? ''}\u0000${msg}`;
+}
+
+interface FoldMember {
+  r: EventRowDb;
+  ev: EvidenceLine | undefined;
+}
+
+/**
+ * Groups copies of the same line stored by different files. Each group takes at most one line per
+ * file: two identical lines in one file are two events (a repeated message), not copies.
+ */
+function foldCopies(rows: readonly FoldMember[], srcOrder: (id: number) => number): FoldMember[][] {
+  const groups: FoldMember[][] = [];
+  const byKey = new Map<string, FoldMember[]>();
+  for (const m of rows) {
+    const k = copyKey(m.r);
+    if (!k) {
+      groups.push([m]);
+      continue;
+    }
+    const list = byKey.get(k);
+    if (list) list.push(m);
+    else byKey.set(k, [m]);
+  }
+  for (const [key, list] of byKey) {
+    const kernel = key.startsWith('k\u0000');
+    list.sort((a, b) => (a.r.ts_utc_ms ?? 0) - (b.r.ts_utc_ms ?? 0) || srcOrder(a.r.source_id) - srcOrder(b.r.source_id) || a.r.src_line - b.r.src_line);
+    const clusters: Array<{ firstMs: number; sources: Set<number>; members: FoldMember[] }> = [];
+    for (const m of list) {
+      const t = m.r.ts_utc_ms ?? 0;
+      const c = clusters.find((c) => !c.sources.has(m.r.source_id) && (kernel || Math.abs(t - c.firstMs) <= COPY_MAX_SKEW_MS));
+      if (c) {
+        c.sources.add(m.r.source_id);
+        c.members.push(m);
+      } else clusters.push({ firstMs: t, sources: new Set([m.r.source_id]), members: [m] });
+    }
+    for (const c of clusters) groups.push(c.members);
+  }
+  // The copy shown: best time quality, then the one the verdict cites, then the first file.
+  const qRank = (q: string) => TIME_QUALITY_RANK[q] ?? UNKNOWN_QUALITY_RANK;
+  for (const g of groups) {
+    g.sort(
+      (a, b) =>
+        qRank(a.r.ts_quality) - qRank(b.r.ts_quality) ||
+        Number(b.ev?.decisive ?? false) - Number(a.ev?.decisive ?? false) ||
+        Number(b.ev !== undefined) - Number(a.ev !== undefined) ||
+        srcOrder(a.r.source_id) - srcOrder(b.r.source_id) ||
+        a.r.src_line - b.r.src_line,
+    );
+  }
+  return groups;
+}
 
 function pidLabel(pid: number | null | undefined): string {
   return pid === null || pid === undefined ? 'pid unknown' : `pid ${pid}`;
@@ -540,31 +635,34 @@ export function buildReportModel(db: Db | null, incident: Incident, opts: Report
     const prev = evByKey.get(k);
     if (!prev || (e.decisive && !prev.decisive)) evByKey.set(k, e);
   }
+  const srcOrderById = (id: number) => id;
+  const lo = centreMs !== null ? centreMs - before : null;
+  const hi = centreMs !== null ? centreMs + after : null;
 
-  // Timeline: the rows nearest the incident (80% of the cap before it, 20% after), plus every
-  // evidence row wherever it is.
+  // Read the window: whole when it is small enough to fold exactly, else the lines nearest the
+  // incident on each side (enough to fill the cap after copies are folded).
   const rowsById = new Map<number, EventRowDb>();
-  let windowTotal = 0;
-  if (db && centreMs !== null) {
-    const lo = centreMs - before;
-    const hi = centreMs + after;
-    windowTotal = (db.prepare(`SELECT COUNT(*) AS n FROM events WHERE ts_utc_ms BETWEEN ? AND ?`).get(lo, hi) as { n: number }).n;
-    const nAfter = Math.floor(cap * 0.2);
-    const nBefore = cap - nAfter;
+  let windowLines = 0;
+  let windowRead = 0;
+  if (db && lo !== null && hi !== null && centreMs !== null) {
+    windowLines = (db.prepare(`SELECT COUNT(*) AS n FROM events WHERE ts_utc_ms BETWEEN ? AND ?`).get(lo, hi) as { n: number }).n;
+    const perSide = windowLines <= WINDOW_READ_ALL_MAX ? windowLines : cap * WINDOW_READ_FACTOR;
     const beforeRows = db
       .prepare(
         `SELECT ${EVENT_COLUMNS} FROM events e JOIN sources s ON s.id = e.source_id
          WHERE e.ts_utc_ms BETWEEN ? AND ? ORDER BY e.ts_utc_ms DESC, e.source_id DESC, e.src_line DESC LIMIT ?`,
       )
-      .all(lo, centreMs, nBefore) as EventRowDb[];
+      .all(lo, centreMs, perSide) as EventRowDb[];
     const afterRows = db
       .prepare(
         `SELECT ${EVENT_COLUMNS} FROM events e JOIN sources s ON s.id = e.source_id
          WHERE e.ts_utc_ms > ? AND e.ts_utc_ms <= ? ORDER BY e.ts_utc_ms, e.source_id, e.src_line LIMIT ?`,
       )
-      .all(centreMs, hi, nAfter + Math.max(0, nBefore - beforeRows.length)) as EventRowDb[];
+      .all(centreMs, hi, perSide) as EventRowDb[];
     for (const r of [...beforeRows, ...afterRows]) rowsById.set(r.id, r);
+    windowRead = rowsById.size;
   }
+  // Every evidence line, wherever it is; the ones not in this case db as the verdict quoted them.
   const evRows: TimelineRow[] = [];
   let evOutside = 0;
   const byLine = db ? db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e JOIN sources s ON s.id = e.source_id WHERE e.source_id = ? AND e.src_line = ?`) : null;
@@ -572,13 +670,11 @@ export function buildReportModel(db: Db | null, incident: Incident, opts: Report
     const src = srcIdx.get(e.source);
     const hit = src && byLine ? (byLine.get(src.id, e.line) as EventRowDb | undefined) : undefined;
     if (hit) {
-      const lo = centreMs !== null ? centreMs - before : null;
-      const hi = centreMs !== null ? centreMs + after : null;
       const inWindow = hit.ts_utc_ms !== null && lo !== null && hi !== null && hit.ts_utc_ms >= lo && hit.ts_utc_ms <= hi;
       if (!inWindow) evOutside++;
+      if (!rowsById.has(hit.id) && inWindow) windowRead++;
       rowsById.set(hit.id, hit);
     } else {
-      // Evidence not in this case db (or no db): show it as the verdict quoted it.
       evOutside++;
       const t = parseIso(e.time);
       evRows.push({
@@ -592,25 +688,48 @@ export function buildReportModel(db: Db | null, incident: Incident, opts: Report
         evidence: true,
         decisive: e.decisive ?? false,
         role: e.role ?? null,
+        copies: [],
       });
     }
   }
-  const rows: TimelineRow[] = [...rowsById.values()].map((r) => {
-    const ev = evByKey.get(evKey(r.path, r.src_line));
+
+  // Fold copies of one line from several files into one row.
+  const members: FoldMember[] = [...rowsById.values()].map((r) => ({ r, ev: evByKey.get(evKey(r.path, r.src_line)) }));
+  const groups = foldCopies(members, srcOrderById);
+  let folded = 0;
+  const allRows: TimelineRow[] = groups.map((g) => {
+    const [shown, ...others] = g;
+    folded += others.length;
+    const evs = g.filter((m) => m.ev).map((m) => m.ev as EvidenceLine);
+    evs.sort((a, b) => Number(b.decisive ?? false) - Number(a.decisive ?? false));
+    const roles = [...new Set(evs.map((e) => e.role).filter((x): x is string => !!x))];
     return {
-      ts_utc_ms: r.ts_utc_ms,
-      time_utc: r.ts_utc_ms !== null ? fmtUtc(r.ts_utc_ms) : null,
-      time_quality: r.ts_quality,
-      source: r.path,
-      source_short: r.path,
-      line: r.src_line,
-      text: clip(lineText(r.raw, r.message)),
-      evidence: ev !== undefined,
-      decisive: ev?.decisive ?? false,
-      role: ev?.role ?? null,
+      ts_utc_ms: shown.r.ts_utc_ms,
+      time_utc: shown.r.ts_utc_ms !== null ? fmtUtc(shown.r.ts_utc_ms) : null,
+      time_quality: shown.r.ts_quality,
+      source: shown.r.path,
+      source_short: shown.r.path,
+      line: shown.r.src_line,
+      text: clip(lineText(shown.r.raw, shown.r.message ?? '')),
+      evidence: evs.length > 0,
+      decisive: evs.some((e) => e.decisive),
+      role: roles.length ? roles.join('; ') : null,
+      copies: others.map((m) => ({ source: m.r.path, source_short: m.r.path, line: m.r.src_line, time_quality: m.r.ts_quality, evidence: m.ev !== undefined })),
     };
   });
-  rows.push(...evRows);
+  allRows.push(...evRows);
+
+  // The cap: every evidence row, then the rows nearest the incident (at most a fifth of them after
+  // it, unless there are too few before).
+  const evidenceRows = allRows.filter((r) => r.evidence);
+  const budget = Math.max(0, cap - evidenceRows.length);
+  const plain = allRows.filter((r) => !r.evidence);
+  const beforePlain = plain.filter((r) => centreMs === null || (r.ts_utc_ms ?? -Infinity) <= centreMs).sort((a, b) => (b.ts_utc_ms ?? 0) - (a.ts_utc_ms ?? 0));
+  const afterPlain = plain.filter((r) => centreMs !== null && (r.ts_utc_ms ?? -Infinity) > centreMs).sort((a, b) => (a.ts_utc_ms ?? 0) - (b.ts_utc_ms ?? 0));
+  let nAfter = Math.min(afterPlain.length, Math.floor(budget * 0.2));
+  const nBefore = Math.min(beforePlain.length, budget - nAfter);
+  nAfter = Math.min(afterPlain.length, budget - nBefore);
+  const rows: TimelineRow[] = [...evidenceRows, ...beforePlain.slice(0, nBefore), ...afterPlain.slice(0, nAfter)];
   // Rows without a time go first (they cannot be placed); then by time, file and line.
   const srcOrder = (p: string) => srcIdx.get(p)?.id ?? Number.MAX_SAFE_INTEGER;
   rows.sort(
@@ -620,13 +739,17 @@ export function buildReportModel(db: Db | null, incident: Incident, opts: Report
       (a.source < b.source ? -1 : a.source > b.source ? 1 : 0) ||
       a.line - b.line,
   );
-  const total = windowTotal + evOutside;
+  // Lines of the window not read (a very busy window) count as distinct rows: an upper bound.
+  const total = allRows.length + (windowLines - windowRead);
   const omitted = Math.max(0, total - rows.length);
 
   // Cited sources: everything in the timeline and the evidence.
-  const cited = [...new Set([...rows.map((r) => r.source), ...evidence.map((e) => e.source)])].sort();
+  const cited = [...new Set([...rows.flatMap((r) => [r.source, ...r.copies.map((c) => c.source)]), ...evidence.map((e) => e.source)])].sort();
   const dir = commonDir(cited);
-  for (const r of rows) r.source_short = shortPath(r.source, dir);
+  for (const r of rows) {
+    r.source_short = shortPath(r.source, dir);
+    for (const c of r.copies) c.source_short = shortPath(c.source, dir);
+  }
   const sources: ReportSource[] = cited.map((p) => {
     const s = srcIdx.get(p);
     return { path: p, short: shortPath(p, dir), sha256: s?.sha256 ?? null, format: s?.format ?? null, status: s?.status ?? null };
@@ -636,7 +759,13 @@ export function buildReportModel(db: Db | null, incident: Incident, opts: Report
   const notes: string[] = [];
   if (centreMs === null) notes.push('The incident has no usable time: only its evidence lines are shown.');
   if (nonExact) notes.push(`${nonExact} row(s) have a time that is not exact (marked ~): year inferred, local zone assumed or anchored on uptime.`);
-  if (omitted) notes.push(`${omitted} row(s) of the window are left out (the earliest ones, and the latest after the incident); the evidence rows are all kept.`);
+  if (folded) {
+    notes.push(
+      'A line that several files recorded (a kernel line goes to kern.log, syslog, messages and the dmesg dump) is one row, shown from the copy with the best time.',
+    );
+  }
+  if (windowRead < windowLines) notes.push(`The window holds ${windowLines} lines: only the ${windowRead} nearest the incident were read and folded.`);
+  if (omitted) notes.push(`${omitted} row(s) of the window are left out (the farthest from the incident); the evidence rows are all kept.`);
 
   // Facts.
   const facts: Fact[] = [];
@@ -685,6 +814,7 @@ export function buildReportModel(db: Db | null, incident: Incident, opts: Report
       rows,
       total,
       omitted,
+      folded,
       note: notes.length ? notes.join(' ') : null,
     },
     oom: isOom || incident.oom !== null ? rankTasks(incident, opts.maxTasks ?? DEFAULT_MAX_TASKS) : null,
@@ -699,6 +829,11 @@ export function buildReportModel(db: Db | null, incident: Incident, opts: Report
       sources,
     },
   };
+}
+
+/** "1 copy of a line from another file folded into its row", "364 copies … into their rows". */
+export function foldedPhrase(n: number): string {
+  return n === 1 ? '1 copy of a line from another file folded into its row' : `${n} copies of lines from other files folded into their rows`;
 }
 
 export function spansToText(spans: readonly Span[]): string {

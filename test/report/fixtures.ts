@@ -72,12 +72,23 @@ export function makeCaseDb(opts: { tz?: string | null } = { tz: 'America/New_Yor
   const insSrc = db.prepare(`INSERT INTO sources(path, format, compression, sha256, status) VALUES (?, ?, 'none', ?, 'ok')`);
   for (const f of FILES) ids.set(f.name, Number(insSrc.run(`${ROOT}/${f.name}`, f.format, f.sha256).lastInsertRowid));
   const insEv = db.prepare(
-    `INSERT INTO events(source_id, src_line, src_offset, ts_utc_ms, ts_quality, host, message_text, raw) VALUES (?, ?, ?, ?, ?, 'vm', ?, ?)`,
+    `INSERT INTO events(source_id, src_line, src_offset, ts_utc_ms, ts_quality, host, program, pid, uptime_s, message_text, raw)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   for (const l of [...OOM_LINES, ...SUDO_LINES, ...CRON_LINES, ...SEGV_LINES, ...HOSTILE_LINES]) {
-    insEv.run(ids.get(l.file), l.line, l.line * 100, Date.parse(l.iso), l.quality ?? 'exact', l.text, l.text);
+    const f = syslogFields(l.text);
+    insEv.run(ids.get(l.file), l.line, l.line * 100, Date.parse(l.iso), l.quality ?? 'exact', f.host, f.program, f.pid, f.uptime_s, f.message, l.text);
   }
   return db;
+}
+
+/** The fields the syslog and dmesg parsers store, taken from a fixture line (audit lines have none). */
+export function syslogFields(text: string): { host: string | null; program: string | null; pid: number | null; uptime_s: number | null; message: string } {
+  const m = /^(?:\S+|[A-Z][a-z]{2} [ \d]\d [\d:]{8}) (\S+) ([^\s[:]+)(?:\[(\d+)\])?: (.*)$/.exec(text);
+  if (!m) return { host: null, program: null, pid: null, uptime_s: null, message: text };
+  const [, host, program, pid, rest] = m;
+  const k = program === 'kernel' ? /^\[\s*(\d+\.\d+)\] (.*)$/.exec(rest) : null;
+  return { host, program, pid: pid ? Number(pid) : null, uptime_s: k ? Number(k[1]) : null, message: k ? k[2] : rest };
 }
 
 function noActor(over: Partial<Actor> = {}): Actor {

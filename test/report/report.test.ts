@@ -95,7 +95,9 @@ describe('report model', () => {
   it('merges the window from every source, marks the evidence, and caps the rows', () => {
     const m = buildReportModel(db, F.sudoKillIncident(), OPTS);
     const files = new Set(m.timeline.rows.map((r) => r.source_short));
-    expect(files).toEqual(new Set(['auth.log', 'kern.log', 'audit/audit.log', 'messages', 'cron.log']));
+    // messages:2 is the same kernel line as kern.log:40: it is folded into that row, not a row of its own.
+    expect(files).toEqual(new Set(['auth.log', 'kern.log', 'audit/audit.log', 'cron.log']));
+    expect(m.timeline.rows.find((r) => r.source_short === 'kern.log' && r.line === 40)?.copies.map((c) => `${c.source_short}:${c.line}`)).toEqual(['messages:2']);
     expect(m.timeline.rows.filter((r) => r.decisive).map((r) => `${r.source_short}:${r.line}`)).toEqual([
       'auth.log:24',
       'audit/audit.log:310',
@@ -110,6 +112,78 @@ describe('report model', () => {
     expect(small.timeline.omitted).toBeGreaterThan(0);
     expect(small.timeline.rows.filter((r) => r.decisive)).toHaveLength(3);
     expect(small.timeline.note).toContain('left out');
+  });
+
+  it('folds the same kernel line from several files into one row, shown from the best-timed copy', () => {
+    const db2 = F.makeCaseDb();
+    // The ring buffer dump holds the same printk records with times anchored on uptime and no host.
+    const dmesgId = Number(
+      db2.prepare(`INSERT INTO sources(path, format, compression, sha256, status) VALUES (?, 'dmesg', 'none', ?, 'ok')`).run(`${F.ROOT}/dmesg`, '6a'.repeat(32)).lastInsertRowid,
+    );
+    const insDmesg = db2.prepare(
+      `INSERT INTO events(source_id, src_line, src_offset, ts_utc_ms, ts_quality, host, program, pid, uptime_s, message_text, raw)
+       VALUES (?, ?, ?, ?, 'uptime_anchored', NULL, 'kernel', NULL, ?, ?, ?)`,
+    );
+    insDmesg.run(dmesgId, 845, 84500, Date.parse('2026-11-21T21:48:38.381Z'), 2557.821904, 'report-builder invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0', '[ 2557.821904] report-builder invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0');
+    // Same text at another uptime: a different record, not a copy.
+    insDmesg.run(dmesgId, 846, 84600, Date.parse('2026-11-21T21:48:38.381Z'), 2557.9, 'report-builder invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0', '[ 2557.900000] report-builder invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0');
+    // A userland line written by two files (whole-second local stamp vs RFC 3339): one row.
+    db2.prepare(
+      `INSERT INTO events(source_id, src_line, src_offset, ts_utc_ms, ts_quality, host, program, pid, message_text, raw) VALUES (5, 3, 300, ?, 'local_assumed', 'vm', 'sshd', 16390, ?, ?)`,
+    ).run(Date.parse('2026-11-21T21:48:30.000Z'), 'pam_unix(sshd:session): session closed for user root', 'Nov 21 16:48:30 vm sshd[16390]: pam_unix(sshd:session): session closed for user root');
+
+    const m = buildReportModel(db2, F.oomIncident(), OPTS);
+    const header = m.timeline.rows.filter((r) => r.text.includes('invoked oom-killer'));
+    expect(header.map((r) => [r.source_short, r.line, r.time_quality, r.copies.map((c) => `${c.source_short}:${c.line}`)])).toEqual([
+      ['dmesg', 846, 'uptime_anchored', []],
+      ['kern.log', 40, 'exact', ['messages:2', 'dmesg:845']],
+    ]);
+    // The evidence mark stays on the folded row.
+    expect(header[1].decisive).toBe(true);
+    expect(header[1].role).toBe('the OOM report header: the trigger');
+    const closed = m.timeline.rows.filter((r) => r.text.includes('session closed for user root'));
+    expect(closed.map((r) => [r.source_short, r.line, r.copies.map((c) => `${c.source_short}:${c.line}`)])).toEqual([['auth.log', 10, ['messages:3']]]);
+    expect(m.timeline.folded).toBe(3);
+    // The copies' files are cited in the provenance.
+    expect(m.provenance.sources.find((s) => s.short === 'dmesg')?.sha256).toBe('6a'.repeat(32));
+
+    const md = renderMarkdown(m);
+    expect(md).toContain('3 copies of lines from other files folded into their rows');
+    expect(md).toMatch(/kern\.log:40 .*report-builder invoked oom-killer.*«also messages:2, dmesg:845»/);
+    const html = renderHtml(m);
+    expect(html).toContain('kern.log:40<div class="also">also <span class="ref">messages:2</span>, <span class="ref">dmesg:845</span></div>');
+  });
+
+  it('keeps two identical lines of one file as two rows', () => {
+    const db2 = F.makeCaseDb();
+    const ins = db2.prepare(
+      `INSERT INTO events(source_id, src_line, src_offset, ts_utc_ms, ts_quality, host, program, pid, message_text, raw) VALUES (2, ?, ?, ?, 'exact', 'vm', 'sshd', 16390, 'Connection closed', ?)`,
+    );
+    ins.run(11, 1100, Date.parse('2026-11-21T21:48:31.100Z'), '2026-11-21T16:48:31.100000-05:00 vm sshd[16390]: Connection closed');
+    ins.run(12, 1200, Date.parse('2026-11-21T21:48:31.200Z'), '2026-11-21T16:48:31.200000-05:00 vm sshd[16390]: Connection closed');
+    const m = buildReportModel(db2, F.oomIncident(), OPTS);
+    expect(m.timeline.rows.filter((r) => r.text.endsWith('Connection closed')).map((r) => [r.line, r.copies.length])).toEqual([
+      [11, 0],
+      [12, 0],
+    ]);
+  });
+
+  it('fills the cap with the evidence first, then the rows nearest the incident', () => {
+    const db2 = F.makeCaseDb();
+    const ins = db2.prepare(
+      `INSERT INTO events(source_id, src_line, src_offset, ts_utc_ms, ts_quality, host, program, pid, message_text, raw) VALUES (4, ?, ?, ?, 'exact', 'vm', 'lab', NULL, ?, ?)`,
+    );
+    // 60 filler lines a second apart, ending 1 s before the kill.
+    const killMs = Date.parse('2026-11-21T21:48:45.047Z');
+    for (let i = 1; i <= 60; i++) ins.run(1000 + i, (1000 + i) * 100, killMs - i * 1000, `filler ${i}`, `filler ${i}`);
+    const m = buildReportModel(db2, F.sudoKillIncident(), { ...OPTS, maxTimelineRows: 20 });
+    expect(m.timeline.rows).toHaveLength(20);
+    expect(m.timeline.rows.filter((r) => r.evidence)).toHaveLength(4);
+    const fillers = m.timeline.rows.filter((r) => r.text.startsWith('filler')).map((r) => Number(r.text.slice(7)));
+    // The nearest fillers are kept, the earliest dropped.
+    expect(Math.max(...fillers)).toBeLessThan(20);
+    expect(fillers).toContain(1);
+    expect(m.timeline.omitted).toBe(m.timeline.total - 20);
   });
 
   it('cites every source file with its sha256', () => {
