@@ -17,11 +17,6 @@ const PAIR_TOLERANCE_MS = 10000;
 /** Tables whose rows carry a time copied from their line, shifted together with the events. */
 const TIMED_FACT_TABLES = ['logins', 'commands', 'process_ends', 'services', 'audit_loss', 'boot_anchors'] as const;
 
-interface Pair {
-  source_id: number;
-  t_local: number;
-  t_exact: number;
-}
 
 export interface SourceShift {
   source_id: number;
@@ -30,13 +25,16 @@ export interface SourceShift {
   how: string;
 }
 
-/** Logins seen in a local-time source and again, by pid and user, in an exact source. */
-function loginPairs(db: Db): Pair[] {
+/**
+ * Logins seen in a local-time source and again, by pid and user, in an exact source, counted per
+ * source and per difference (rounded to the quarter hour) in SQL: pids are reused, so the join can
+ * be large, and only its histogram is needed.
+ */
+function loginPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: number; total: number }> {
   return db
     .prepare(
       `WITH local AS (
          SELECT l.source_id, l.ts_utc_ms, l.pid, l.user FROM logins l
-         JOIN sources s ON s.id = l.source_id
          WHERE l.kind IN ('ssh_accepted', 'session_opened') AND l.pid IS NOT NULL AND l.ts_utc_ms IS NOT NULL
            AND EXISTS (SELECT 1 FROM events e WHERE e.source_id = l.source_id AND e.src_line = l.src_line
                        AND e.ts_quality IN ('local_assumed', 'year_inferred'))
@@ -46,27 +44,27 @@ function loginPairs(db: Db): Pair[] {
          UNION ALL
          SELECT l.pid, l.user, l.ts_utc_ms FROM logins l JOIN sources s ON s.id = l.source_id
          WHERE s.format = 'audit' AND l.kind IN ('audit_USER_LOGIN', 'audit_USER_START') AND l.pid IS NOT NULL
+       ),
+       pairs AS (
+         SELECT local.source_id, local.ts_utc_ms - exact.ts_utc_ms AS d,
+                CAST(round((local.ts_utc_ms - exact.ts_utc_ms) / ${QUARTER_HOUR_MS}.0) AS INTEGER) * ${QUARTER_HOUR_MS} AS delta
+         FROM local JOIN exact ON exact.pid = local.pid AND (exact.user IS NULL OR local.user IS NULL OR exact.user = local.user)
        )
-       SELECT local.source_id, local.ts_utc_ms AS t_local, exact.ts_utc_ms AS t_exact
-       FROM local JOIN exact ON exact.pid = local.pid AND (exact.user IS NULL OR local.user IS NULL OR exact.user = local.user)`,
+       SELECT source_id, delta, COUNT(*) AS n, SUM(COUNT(*)) OVER (PARTITION BY source_id) AS total
+       FROM pairs WHERE abs(d - delta) <= ${PAIR_TOLERANCE_MS} GROUP BY source_id, delta`,
     )
-    .all() as Pair[];
+    .all() as Array<{ source_id: number; delta: number; n: number; total: number }>;
 }
 
-/** The difference a pair supports, rounded to the quarter hour, or null if it is not one login. */
-export function pairDelta(p: Pair): number | null {
-  const d = p.t_local - p.t_exact;
-  const rounded = Math.round(d / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
-  return Math.abs(d - rounded) <= PAIR_TOLERANCE_MS ? rounded : null;
-}
-
-/** The delta most pairs of a source agree on, when at least two agree and they are the majority. */
-export function consensus(deltas: number[]): { delta: number; support: number } | null {
-  const counts = new Map<number, number>();
-  for (const d of deltas) counts.set(d, (counts.get(d) ?? 0) + 1);
+/** The delta most pairs of a source agree on (a histogram delta → pairs), when at least two agree and they are the majority. */
+export function consensus(histogram: Map<number, number>): { delta: number; support: number } | null {
   let best: { delta: number; support: number } | null = null;
-  for (const [delta, support] of counts) if (!best || support > best.support) best = { delta, support };
-  if (!best || best.support < 2 || best.support * 2 <= deltas.length) return null;
+  let total = 0;
+  for (const [delta, support] of histogram) {
+    total += support;
+    if (!best || support > best.support) best = { delta, support };
+  }
+  if (!best || best.support < 2 || best.support * 2 <= total) return null;
   return best;
 }
 
@@ -80,23 +78,22 @@ function describe(delta: number): string {
 }
 
 export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[] {
-  const bySource = new Map<number, number[]>();
-  for (const p of loginPairs(db)) {
-    const d = pairDelta(p);
-    if (d === null) continue;
-    const list = bySource.get(p.source_id) ?? [];
-    list.push(d);
-    bySource.set(p.source_id, list);
+  const bySource = new Map<number, Map<number, number>>();
+  for (const r of loginPairDeltas(db)) {
+    const h = bySource.get(r.source_id) ?? new Map<number, number>();
+    h.set(r.delta, r.n);
+    bySource.set(r.source_id, h);
   }
   const shifts: SourceShift[] = [];
-  for (const [source_id, deltas] of bySource) {
-    const c = consensus(deltas);
+  for (const [source_id, histogram] of bySource) {
+    const c = consensus(histogram);
+    const total = [...histogram.values()].reduce((a, b) => a + b, 0);
     if (!c || c.delta === 0) continue;
     shifts.push({
       source_id,
       delta_ms: c.delta,
       pairs: c.support,
-      how: `shifted by ${describe(c.delta)}: ${c.support} of ${deltas.length} sshd logins found again by pid in wtmp/audit`,
+      how: `shifted by ${describe(c.delta)}: ${c.support} of ${total} sshd logins found again by pid in wtmp/audit`,
     });
   }
   // Sources of the same hosts with local times but no login lines (messages, cron) take the

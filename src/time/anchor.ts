@@ -14,6 +14,8 @@
 // anchor of their boot; else the user's --boot-time; else a wtmp/wtmpdb BOOT_TIME record (written
 // at userspace start, a few seconds after uptime 0). Anchor lines found late are re-timed from the
 // plateau (quality 'uptime_anchored'); their raw line keeps the daemon's stamp.
+// A busy kern.log holds millions of such lines: the pass keeps per-boot state in memory (plateaus,
+// one read window) and leaves the lines to SQLite, so its memory does not grow with the case.
 import type { Db } from '../store/db.js';
 import type { PostPassOptions } from '../ingest/postpasses.js';
 import { kernelTextKey } from '../formats/syslog.js';
@@ -200,18 +202,16 @@ interface BareSeg {
   n: number;
 }
 
-interface PtRow {
-  rid: number;
-  u: number;
-  ts: number;
-  source_id: number;
-  src_line: number;
-}
+/** A point as read from temp.pf_pts: rid, uptime_ms, ts_utc_ms, member index, 1 if second-resolution, source_id, src_line. */
+type PtRow = [number, number, number, number, number, number, number];
 
 const FACT_TABLES_WITH_TIME = ['signals', 'logins', 'commands', 'process_ends', 'services', 'audit_loss', 'audit_records'] as const;
 const LOCAL_KIND = 'syslog-kernel-local';
 /** Rows read per page when a pass writes as it reads (a better-sqlite3 connection cannot run a statement while iterating). */
 const PAGE_ROWS = 8192;
+
+/** Page cache of the main and temporary databases during the pass (negative: KiB). */
+const PASS_CACHE_KIB = -8192;
 
 const segKey = (source_id: number, boot_key: string | null): string => `${source_id}|${boot_key}`;
 
@@ -221,7 +221,22 @@ const segKey = (source_id: number, boot_key: string | null): string => `${source
  * segments sharing a kernel line are found from one stream sorted on the text key.
  */
 export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
-  const T0 = performance.now(); const lap = (l: string) => process.env.H8 && console.error(l, (performance.now() - T0).toFixed(0), 'ms', (process.memoryUsage().rss / 1048576).toFixed(0), 'MiB');
+  // SQLite sizes each sorter's memory by the main page cache: small caches here keep the pass
+  // within a few tens of MiB while sorting hundreds of thousands of lines (no slower: every
+  // read is sequential).
+  const mainCache = db.pragma('main.cache_size', { simple: true }) as number;
+  const tempCache = db.pragma('temp.cache_size', { simple: true }) as number;
+  db.pragma(`main.cache_size = ${PASS_CACHE_KIB}`);
+  db.pragma(`temp.cache_size = ${PASS_CACHE_KIB}`);
+  try {
+    anchor(db, opts);
+  } finally {
+    db.pragma(`main.cache_size = ${mainCache}`);
+    db.pragma(`temp.cache_size = ${tempCache}`);
+  }
+}
+
+function anchor(db: Db, opts: PostPassOptions): void {
   // Rounding and the text key exactly as the parsers and the JS arithmetic do them.
   db.function('pf_uptime_ms', { deterministic: true }, (u: unknown) => (typeof u === 'number' ? Math.round(u * 1000) : null));
   db.function('pf_kernel_text_key', { deterministic: true }, (u: unknown, m: unknown) =>
@@ -230,8 +245,8 @@ export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
   db.exec(`
     CREATE TEMP TABLE IF NOT EXISTS pf_aseg (source_id INTEGER, boot_key TEXT, ord INTEGER);
     CREATE TEMP TABLE IF NOT EXISTS pf_member (source_id INTEGER, boot_key TEXT, ord INTEGER);
-    CREATE TEMP TABLE IF NOT EXISTS pf_bare (rid INTEGER PRIMARY KEY, id INTEGER, source_id INTEGER, src_line INTEGER, boot_key TEXT, uptime_s REAL, ts_utc_ms INTEGER, tkey TEXT);
-    CREATE TEMP TABLE IF NOT EXISTS pf_pts (rid INTEGER PRIMARY KEY, u INTEGER, ts INTEGER, source_id INTEGER, src_line INTEGER, late INTEGER NOT NULL DEFAULT 0);
+    CREATE TEMP TABLE IF NOT EXISTS pf_bare (rid INTEGER PRIMARY KEY, id INTEGER, source_id INTEGER, src_line INTEGER, boot_key TEXT, uptime_s REAL, ts_utc_ms INTEGER, tkey TEXT, new_ts INTEGER);
+    CREATE TEMP TABLE IF NOT EXISTS pf_pts (rid INTEGER PRIMARY KEY, u INTEGER, ts INTEGER, ord INTEGER, local INTEGER, source_id INTEGER, src_line INTEGER, late INTEGER NOT NULL DEFAULT 0, own_late INTEGER NOT NULL DEFAULT 0);
     CREATE TEMP TABLE IF NOT EXISTS retimed (source_id INTEGER, src_line INTEGER, old_ts INTEGER, new_ts INTEGER, PRIMARY KEY (source_id, src_line));
     DELETE FROM temp.pf_aseg; DELETE FROM temp.pf_member; DELETE FROM temp.pf_bare; DELETE FROM temp.pf_pts; DELETE FROM temp.retimed;
   `);
@@ -256,7 +271,6 @@ export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
     insertAseg.run(r.source_id, r.boot_key, segs.size);
   }
 
-  lap('before 2. Lines with onl');
   // 2. Lines with only an uptime, outside anchored segments (a late anchor line re-timed on an
   // earlier run belongs to its anchored segment).
   db.prepare(
@@ -277,7 +291,6 @@ export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
     bareSegs.set(key, { key, source_id: r.source_id, boot_key: r.boot_key, n: r.n });
   }
 
-  lap('before 3. One boot');
   // 3. One boot = segments joined by a shared kernel line (uptime >= 1 s: earlier lines repeat
   // across boots). Bare segments join through an anchored line only.
   const parent = new Map<string, string>();
@@ -294,10 +307,11 @@ export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
   };
   for (const k of [...segs.keys(), ...bareSegs.keys()]) parent.set(k, k);
   if (segs.size + bareSegs.size > 1) {
+    // `uptime_s * 1000 >= 999.5` is Math.round(uptime_s * 1000) >= 1000, without a call per row.
     const shared = db.prepare(
       `SELECT k, source_id, boot_key, bare FROM (
          SELECT text_key AS k, source_id, boot_key, 0 AS bare FROM boot_anchors
-         WHERE uptime_s IS NOT NULL AND ts_utc_ms IS NOT NULL AND text_key IS NOT NULL AND text_key <> '' AND pf_uptime_ms(uptime_s) >= 1000
+         WHERE uptime_s IS NOT NULL AND ts_utc_ms IS NOT NULL AND text_key IS NOT NULL AND text_key <> '' AND uptime_s * 1000 >= 999.5
          UNION ALL
          SELECT tkey, source_id, boot_key, 1 FROM temp.pf_bare WHERE tkey IS NOT NULL
        ) ORDER BY k, bare`,
@@ -316,7 +330,6 @@ export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
     }
   }
 
-  lap('before 4. Pooled');
   // 4. Pooled plateaus per boot.
   const clusters = new Map<string, Seg[]>();
   for (const s of segs.values()) {
@@ -328,63 +341,61 @@ export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
   const clusterInfo = new Map<string, { list: Plateau[]; at: (uptimeMs: number) => number; method: string }>();
   const retime = db.prepare(`UPDATE events SET ts_utc_ms = ?, ts_quality = 'uptime_anchored' WHERE source_id = ? AND src_line = ?`);
   const insertMember = db.prepare(`INSERT INTO temp.pf_member VALUES (?, ?, ?)`);
-  // Points of the members in temp.pf_pts, rid in the order the arithmetic needs: uptime, time,
-  // then member and file order (kinds: 0 exact, 1 second-resolution, 2 both, exact first).
+  // Every point of the boot in temp.pf_pts, rid in the order the arithmetic needs: uptime, time,
+  // member, exact before second-resolution, file order. Restricted to one kind (the pooled
+  // points) or to one member (its own points), that order is the one each computation sorts by.
   const loadPoints = db.prepare(
-    `INSERT INTO temp.pf_pts (rid, u, ts, source_id, src_line)
-     SELECT row_number() OVER (ORDER BY x.u, x.ts, x.ord, x.local, x.src_line), x.u, x.ts, x.source_id, x.src_line FROM (
+    `INSERT INTO temp.pf_pts (rid, u, ts, ord, local, source_id, src_line)
+     SELECT row_number() OVER (ORDER BY x.u, x.ts, x.ord, x.local, x.src_line), x.u, x.ts, x.ord, x.local, x.source_id, x.src_line FROM (
        SELECT pf_uptime_ms(a.uptime_s) AS u, a.ts_utc_ms AS ts, m.ord AS ord, (a.kind IS '${LOCAL_KIND}') AS local, a.source_id, a.src_line
        FROM temp.pf_member m JOIN boot_anchors a ON a.source_id = m.source_id AND a.boot_key IS m.boot_key
-       WHERE a.uptime_s IS NOT NULL AND a.ts_utc_ms IS NOT NULL AND (:kinds = 2 OR (a.kind IS '${LOCAL_KIND}') = :kinds)
+       WHERE a.uptime_s IS NOT NULL AND a.ts_utc_ms IS NOT NULL
      ) x`,
   );
-  const pageDown = db.prepare(`SELECT rid, u, ts, source_id, src_line FROM temp.pf_pts WHERE rid < ? ORDER BY rid DESC LIMIT ${PAGE_ROWS}`);
-  const pageLate = db.prepare(`SELECT rid, u, ts, source_id, src_line FROM temp.pf_pts WHERE rid > ? AND late = 1 ORDER BY rid LIMIT ${PAGE_ROWS}`);
-  const markLate = db.prepare(`UPDATE temp.pf_pts SET late = 1 WHERE rid = ?`);
-  const keptPoints = db.prepare(`SELECT u, ts FROM temp.pf_pts WHERE late = 0 ORDER BY rid`);
-  const fill = (members: Seg[], kinds: 0 | 1 | 2) => {
+  // Pages as arrays [rid, u, ts, ord, local, source_id, src_line].
+  const pageDown = db
+    .prepare(`SELECT rid, u, ts, ord, local, source_id, src_line FROM temp.pf_pts WHERE rid < ? ORDER BY rid DESC LIMIT ${PAGE_ROWS}`)
+    .raw(true);
+  const pageOwnLate = db
+    .prepare(`SELECT rid, u, ts, ord, local, source_id, src_line FROM temp.pf_pts WHERE rid > ? AND own_late = 1 ORDER BY rid LIMIT ${PAGE_ROWS}`)
+    .raw(true);
+  const markLate = db.prepare(`UPDATE temp.pf_pts SET late = ?, own_late = ? WHERE rid = ?`);
+  const keptPoints = db.prepare(`SELECT u, ts FROM temp.pf_pts WHERE local = ? AND late = 0 ORDER BY rid`).raw(true);
+  for (const [root, members] of clusters) {
+    const secondRes = members.every((m) => m.n_exact === 0);
+    const pooledLocal = secondRes ? 1 : 0;
     db.prepare(`DELETE FROM temp.pf_member`).run();
     db.prepare(`DELETE FROM temp.pf_pts`).run();
     members.forEach((m, i) => insertMember.run(m.source_id, m.boot_key, i));
-    loadPoints.run({ kinds });
-  };
-  /** findLate over temp.pf_pts, last point first; `onLate` gets each page's late rows (writes allowed). */
-  const lateDown = (slackMs: number, onLate: (rows: PtRow[]) => void): number => {
-    const lf = new LateFinder(60000, slackMs);
-    let before = Number.MAX_SAFE_INTEGER;
+    loadPoints.run();
+
+    // Lines read late, last point first: among the pooled points (for the plateaus) and among
+    // each member's own points (the lines to re-time).
+    const pooled = new LateFinder(60000, secondRes ? 2000 : 1000);
+    const own = members.map((m) => new LateFinder(60000, m.n_exact ? 1000 : 2000));
     let nLate = 0;
+    let before = Number.MAX_SAFE_INTEGER;
     for (;;) {
       const page = pageDown.all(before) as PtRow[];
       if (!page.length) break;
-      const late = page.filter((r) => lf.push(r.ts, r.ts - r.u));
-      nLate += late.length;
-      if (late.length) onLate(late);
-      before = page[page.length - 1].rid;
+      const marks: Array<[number, number, number]> = [];
+      for (const [rid, u, ts, ord, local] of page) {
+        const late = local === pooledLocal && pooled.push(ts, ts - u);
+        const ownLate = own[ord].push(ts, ts - u);
+        if (late) nLate++;
+        if (late || ownLate) marks.push([late ? 1 : 0, ownLate ? 1 : 0, rid]);
+      }
+      for (const m of marks) markLate.run(m);
+      before = page[page.length - 1][0];
     }
-    return nLate;
-  };
-  const retimeRows = (at: (uptimeMs: number) => number) => (rows: PtRow[]) => {
-    for (const p of rows) {
-      const t = at(p.u) + p.u;
-      retime.run(t, p.source_id, p.src_line);
-      noteRetimed.run(p.source_id, p.src_line, p.ts, t);
-    }
-  };
-  for (const [root, members] of clusters) {
-    const secondRes = members.every((m) => m.n_exact === 0);
-    fill(members, secondRes ? 1 : 0);
-    lap('filled');
-    const nLate = lateDown(secondRes ? 2000 : 1000, (rows) => {
-      for (const r of rows) markLate.run(r.rid);
-    });
+
     const builder = new PlateauBuilder(secondRes ? 3000 : 2000, secondRes ? 500 : 0);
     let nKept = 0;
-    for (const p of keptPoints.iterate() as Iterable<{ u: number; ts: number }>) {
-      builder.add(p.u, p.ts - p.u);
+    for (const [u, ts] of keptPoints.iterate(pooledLocal) as Iterable<[number, number]>) {
+      builder.add(u, ts - u);
       nKept++;
     }
     if (!nKept) continue;
-    lap('late+plateaus');
     const list = builder.finish();
     const at = plateauLookup(list);
     const method =
@@ -395,26 +406,19 @@ export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
     clusterInfo.set(root, { list, at, method });
     for (const m of members) insertBoot.run(m.host, m.source_id, m.boot_key, at(0), method, m.n_exact + m.n_local);
     // Re-time late anchor lines of every member (exact and local), from the plateau.
-    const m0 = members[0];
-    if (members.length === 1 && (m0.n_exact === 0 || m0.n_local === 0)) {
-      // Its own points are the pooled ones, with the same slack: the late flags are already set.
-      const apply = retimeRows(at);
-      let after = 0;
-      for (;;) {
-        const page = pageLate.all(after) as PtRow[];
-        if (!page.length) break;
-        apply(page);
-        after = page[page.length - 1].rid;
+    let after = 0;
+    for (;;) {
+      const page = pageOwnLate.all(after) as PtRow[];
+      if (!page.length) break;
+      for (const [, u, ts, , , source_id, src_line] of page) {
+        const t = at(u) + u;
+        retime.run(t, source_id, src_line);
+        noteRetimed.run(source_id, src_line, ts, t);
       }
-      continue;
-    }
-    for (const m of members) {
-      fill([m], 2);
-      lateDown(m.n_exact ? 1000 : 2000, retimeRows(at));
+      after = page[page.length - 1][0];
     }
   }
 
-  lap('before 5. Uptime-only');
   // 5. Uptime-only segments.
   const userBoot = parseBootTime(opts.bootTime);
   const wtmpBoots = bootRecords(db);
@@ -457,24 +461,19 @@ export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
     });
   }
   if (timing.size) {
-    const setTs = db.prepare(`UPDATE events SET ts_utc_ms = ?, ts_quality = 'uptime_anchored' WHERE id = ?`);
-    const pageBare = db.prepare(`SELECT rid, id, source_id, src_line, boot_key, uptime_s, ts_utc_ms FROM temp.pf_bare WHERE rid > ? ORDER BY rid LIMIT ${PAGE_ROWS}`);
-    let after = 0;
-    for (;;) {
-      const page = pageBare.all(after) as Array<{ rid: number; id: number; source_id: number; src_line: number; boot_key: string | null; uptime_s: number; ts_utc_ms: number | null }>;
-      if (!page.length) break;
-      for (const e of page) {
-        const at = timing.get(segKey(e.source_id, e.boot_key));
-        if (!at) continue;
-        const u = Math.round(e.uptime_s * 1000);
-        const t = at(u) + u;
-        setTs.run(t, e.id);
-        noteRetimed.run(e.source_id, e.src_line, e.ts_utc_ms, t);
-      }
-      after = page[page.length - 1].rid;
-    }
+    // Set-based: the new time of each line is computed in SQLite's loop, then applied by join.
+    db.function('pf_bare_ts', { deterministic: true }, (source_id: unknown, boot_key: unknown, uptime_s: unknown) => {
+      const at = timing.get(segKey(source_id as number, boot_key as string | null));
+      if (!at || typeof uptime_s !== 'number') return null;
+      const u = Math.round(uptime_s * 1000);
+      return at(u) + u;
+    });
+    db.exec(`
+      UPDATE temp.pf_bare SET new_ts = pf_bare_ts(source_id, boot_key, uptime_s);
+      UPDATE events SET ts_utc_ms = b.new_ts, ts_quality = 'uptime_anchored' FROM temp.pf_bare b WHERE events.id = b.id AND b.new_ts IS NOT NULL;
+      INSERT OR REPLACE INTO temp.retimed SELECT source_id, src_line, ts_utc_ms, new_ts FROM temp.pf_bare WHERE new_ts IS NOT NULL ORDER BY rid;
+    `);
   }
-  lap('before Fact rows follow');
   // Fact rows follow their line's new time.
   for (const t of FACT_TABLES_WITH_TIME) {
     if (!hasColumn(db, t, 'ts_utc_ms')) continue;
@@ -485,7 +484,7 @@ export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
        WHERE EXISTS (SELECT 1 FROM temp.retimed r WHERE ${match})`,
     ).run();
   }
-  db.exec(`DELETE FROM temp.retimed; DELETE FROM temp.pf_aseg; DELETE FROM temp.pf_member; DELETE FROM temp.pf_bare; DELETE FROM temp.pf_pts;`);
+  db.exec(`DROP TABLE temp.retimed; DROP TABLE temp.pf_aseg; DROP TABLE temp.pf_member; DROP TABLE temp.pf_bare; DROP TABLE temp.pf_pts;`);
 }
 
 /** BOOT_TIME instants from wtmp/wtmpdb rows (another module writes utmp_records), oldest first. */

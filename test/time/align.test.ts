@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { ingest } from '../../src/index.js';
-import { consensus, pairDelta } from '../../src/time/align.js';
+import { consensus } from '../../src/time/align.js';
 import { utmpRecord } from '../correlate/fixture.js';
 
 const USER_PROCESS = 7;
@@ -72,13 +72,9 @@ describe('aligning local times on exact ones', () => {
 });
 
 describe('pair arithmetic', () => {
-  it('rounds to the quarter hour and rejects pairs that are not one login', () => {
-    expect(pairDelta({ source_id: 1, t_local: 1000 + 3600000 * -6, t_exact: 1000 + 800 })).toBe(-6 * 3600000);
-    expect(pairDelta({ source_id: 1, t_local: 0, t_exact: 5 * 60000 })).toBeNull();
-  });
   it('needs two agreeing pairs and a majority', () => {
-    expect(consensus([5, 5, 7])).toEqual({ delta: 5, support: 2 });
-    expect(consensus([5])).toBeNull();
-    expect(consensus([5, 5, 7, 7])).toBeNull();
+    expect(consensus(new Map([[5, 2], [7, 1]]))).toEqual({ delta: 5, support: 2 });
+    expect(consensus(new Map([[5, 1]]))).toBeNull();
+    expect(consensus(new Map([[5, 2], [7, 2]]))).toBeNull();
   });
 });
