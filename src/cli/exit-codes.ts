@@ -12,6 +12,9 @@ export const EXIT_CODES = {
   notFound: 4,
 } as const;
 
+/** The case database when --db is not given (in the current directory). */
+export const DEFAULT_DB = 'procforensics.db';
+
 export class CliError extends Error {
   constructor(
     message: string,

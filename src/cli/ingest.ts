@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { ingest, type IngestProgress } from '../index.js';
-import { EXIT_CODES } from './exit-codes.js';
+import path from 'node:path';
+import { CliError, EXIT_CODES } from './exit-codes.js';
 import { err, humanBytes, safeText } from './terminal.js';
 
 export function ingestCommand(y: Argv): Argv {
@@ -14,6 +15,19 @@ export function ingestCommand(y: Argv): Argv {
         .option('boot-time', { type: 'string', describe: 'boot instant (ISO 8601 with offset, or epoch seconds) for uptime-only kernel lines' })
         .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
     async (argv) => {
+      const db = path.resolve(argv.db as string);
+      if (argv.dbDefaulted) {
+        // Evidence is never written to unless asked: the default database may not land inside it.
+        for (const p of argv.paths as string[]) {
+          const dir = path.resolve(p);
+          if (db.startsWith(dir + path.sep)) {
+            throw new CliError(
+              `the case database would be written inside the evidence (${db}); give --db to choose where (a path inside is accepted when named explicitly)`,
+              EXIT_CODES.usage,
+            );
+          }
+        }
+      }
       const showBar = !argv.quiet && process.stderr.isTTY;
       const started = Date.now();
       let lastDraw = 0;

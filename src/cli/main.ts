@@ -4,7 +4,7 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CaseDbError, UsageError, VERSION } from '../index.js';
-import { CliError, EXIT_CODES } from './exit-codes.js';
+import { CliError, DEFAULT_DB, EXIT_CODES } from './exit-codes.js';
 import { ingestCommand } from './ingest.js';
 import { incidentsCommand } from './incidents.js';
 import { sourcesCommand } from './sources.js';
@@ -15,7 +15,14 @@ async function main(argv: string[]): Promise<void> {
   let y: Argv = yargs(argv)
     .scriptName('procforensics')
     .usage('$0 <command> [options]\n\nExplain why a process disappeared, from a copy of /var/log.')
-    .option('db', { type: 'string', default: 'procforensics.db', describe: 'case database file', global: true })
+    .option('db', { type: 'string', describe: 'case database file [default: ./procforensics.db]', global: true })
+    // The default is applied here, not by yargs, so `ingest` can tell a chosen path from the default.
+    .middleware((argv) => {
+      if (argv.db === undefined) {
+        argv.db = DEFAULT_DB;
+        argv.dbDefaulted = true;
+      }
+    })
     .strict()
     .demandCommand(1, 'name a command: ingest, sources, incidents, report')
     .version(VERSION)

@@ -1,0 +1,80 @@
+// The command line as a user runs it: exit codes, the JSON manifest's exact fields, no stack
+// traces, no terminal escapes from log content, and the evidence directory left alone.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const CLI = path.resolve(__dirname, '../../dist/cli/main.js');
+const FIX = path.resolve(__dirname, '../fixtures/compression');
+
+function run(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-cli-'));
+  fs.mkdirSync(path.join(dir, 'log'));
+  fs.copyFileSync(path.join(FIX, 'syslog.txt'), path.join(dir, 'log', 'syslog'));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe.skipIf(!fs.existsSync(CLI))('procforensics CLI', () => {
+  it('ingests, then lists the manifest with exactly the documented fields', () => {
+    const ing = run(['ingest', 'log', '--db', 'case.db'], dir);
+    expect(ing.code).toBe(0);
+    expect(ing.stderr).toMatch(/ingested 1 files: 4 new events/);
+    const src = run(['sources', '--db', 'case.db', '--json'], dir);
+    expect(src.code).toBe(0);
+    const rows = JSON.parse(src.stdout);
+    expect(Object.keys(rows[0])).toEqual(['path', 'format', 'compression', 'sha256', 'bytes', 'units', 'stored', 'skipped', 'warnings', 'status']);
+    expect(rows[0]).toMatchObject({ path: path.join(fs.realpathSync(dir), 'log', 'syslog'), format: 'syslog', units: 4, stored: 4, skipped: 0, status: 'ok' });
+    expect(rows[0].sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('exits 2 on usage errors, with a message and no stack trace', () => {
+    const tz = run(['ingest', 'log', '--db', 'case.db', '--tz', 'Mars/Olympus'], dir);
+    expect(tz.code).toBe(2);
+    expect(tz.stderr).toContain("unknown IANA time zone 'Mars/Olympus'");
+    const missing = run(['ingest', 'nope', '--db', 'case.db'], dir);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no such file or directory: nope');
+    const bogus = run(['frobnicate'], dir);
+    expect(bogus.code).toBe(2);
+    for (const r of [tz, missing, bogus]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 3 when some input was damaged, after storing the rest', () => {
+    const lines = Array.from({ length: 20000 }, (_, i) => `2026-11-21T16:49:11.${String(i).padStart(6, '0')}-05:00 vm app[1]: ${i} ${Math.random()}`);
+    const gz = zlib.gzipSync(Buffer.from(lines.join('\n') + '\n'));
+    fs.writeFileSync(path.join(dir, 'log', 'syslog.2.gz'), gz.subarray(0, gz.length >> 1));
+    const r = run(['ingest', 'log', '--db', 'case.db'], dir);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/syslog\.2\.gz: damaged/);
+    const rows = JSON.parse(run(['sources', '--db', 'case.db', '--json'], dir).stdout) as Array<{ path: string; stored: number; status: string }>;
+    expect(rows.find((s) => s.path.endsWith('/syslog'))!.stored).toBe(4);
+    expect(rows.find((s) => s.path.endsWith('syslog.2.gz'))!.stored).toBeGreaterThan(1000);
+  });
+
+  it('refuses to put the default database inside the evidence, and accepts it when named', () => {
+    const inside = path.join(dir, 'log');
+    const r = run(['ingest', '.'], inside);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('inside the evidence');
+    expect(fs.existsSync(path.join(inside, 'procforensics.db'))).toBe(false);
+    expect(run(['ingest', '.', '--db', 'here.db', '--quiet'], inside).code).toBe(0);
+  });
+
+  it('never prints terminal escapes that came from the evidence', () => {
+    const evil = path.join(dir, 'log', 'x\u001b[2Jy');
+    fs.writeFileSync(evil, 'not a log\n');
+    run(['ingest', 'log', '--db', 'case.db', '--quiet'], dir);
+    const out = run(['sources', '--db', 'case.db'], dir).stdout;
+    expect(out).not.toContain('\u001b');
+    expect(out).toContain('x\\x1b[2Jy');
+  });
+});
