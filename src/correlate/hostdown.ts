@@ -1,85 +1,146 @@
-// The host went down under the process (formats.md §4.3, §1.11, §9): wtmp `reboot` records with no
-// `shutdown` record since the previous boot (what `last -x` shows as "crash"), and kernel panic lines.
-// Every process alive at that moment ended with the host, none of them has a record of its own.
+// The host went down under the process (formats.md §4.3, §1.11, §9): an orderly shutdown (wtmp
+// runlevel 0/6 and shutdown records, audit SYSTEM_SHUTDOWN, systemd's shutdown lines; boots.ts)
+// during which the init system signals every process left, a boot with no shutdown record since
+// the previous boot (what `last -x` shows as "crash"), and kernel panic lines. Every process alive
+// at that moment ended with the host; none of them was ended by a person.
 //
 //   wtmp: ut_type=BOOT_TIME user=reboot line=~ host=6.18.44 time=2026-11-21T21:06:00Z
 //   Kernel panic - not syncing: System is deadlocked on memory
 import type { Db } from '../store/db.js';
-import { type Candidate, EvidenceResolver, emptyActor, iso } from './common.js';
+import type { Actor, EvidenceLine } from './types.js';
+import { type Candidate, EvidenceResolver, emptyActor, iso, signalName } from './common.js';
+import type { Boot, BootTimeline, ShutdownMarker } from './boots.js';
 
-export interface HostDown {
-  /** Boot that followed the unclean end. */
-  boot_ms: number;
-  /** Last thing the evidence shows before that boot. */
-  last_seen_ms: number | null;
-  clean: boolean;
-  source_id: number;
-  src_line: number;
+/** Causes an orderly shutdown explains better: nobody but the init system is known to have sent the signal. */
+const SHUTDOWN_EXPLAINS: ReadonlySet<string> = new Set(['signal', 'systemd', 'unknown']);
+/** pacct end times are begin (whole seconds) + elapsed: a kill at the shutdown's first record may read up to this early. */
+const PACCT_SLACK_MS = 2_000;
+/** Kills this long before the first shutdown record are probably its start (systemd writes wtmp late). */
+const EARLY_MS = 60_000;
+
+const KIND_WORDS: Readonly<Record<string, string>> = { reboot: 'rebooting', poweroff: 'powering off', halt: 'halting' };
+
+function markerLine(ev: EvidenceResolver, m: ShutdownMarker, role: string, decisive: boolean): EvidenceLine {
+  return ev.line(m.source_id, m.src_line, { role, decisive, ...(m.text ? { text: m.text } : {}), ts_utc_ms: m.ms });
 }
 
-interface UtmpRow {
-  source_id: number;
-  src_line: number;
-  ts_utc_ms: number;
-  ut_type: number | null;
-  type_name: string | null;
-  user: string | null;
+function bootLine(ev: EvidenceResolver, b: Boot, role: string): EvidenceLine | null {
+  const r = b.records.find((x) => x.source_id !== null && x.src_line !== null);
+  if (!r) return null;
+  const text = r.kind === 'wtmp' ? `wtmp: reboot (BOOT_TIME) at ${iso(r.ms)}` : undefined;
+  return ev.line(r.source_id!, r.src_line!, { role, ...(text ? { text } : {}), ts_utc_ms: r.ms });
 }
 
-/** Boots recorded in wtmp, each flagged clean when a shutdown record precedes it. */
-export function hostDowns(db: Db): HostDown[] {
-  const rows = db
-    .prepare(
-      `SELECT source_id, src_line, ts_utc_ms, ut_type, type_name, user FROM utmp_records
-       WHERE ts_utc_ms IS NOT NULL AND (file_kind IS NULL OR file_kind IN ('wtmp', 'wtmpdb'))
-       AND (ut_type IN (1, 2) OR type_name IN ('BOOT_TIME', 'RUN_LVL') OR user IN ('reboot', 'shutdown'))
-       ORDER BY ts_utc_ms`,
-    )
-    .all() as UtmpRow[];
-  const lastBefore = db.prepare(`SELECT MAX(ts_utc_ms) AS t FROM events WHERE ts_utc_ms < ? AND ts_utc_ms > ?`);
-  const out: HostDown[] = [];
-  let sawShutdown = true; // the first boot in the file has no known predecessor
-  let prevBoot = 0;
-  for (const r of rows) {
-    const isBoot = r.ut_type === 2 || r.type_name === 'BOOT_TIME' || (r.user === 'reboot' && r.ut_type !== 1);
-    const isShutdown = r.user === 'shutdown' || (r.ut_type === 1 && r.user === 'shutdown');
-    if (isShutdown) sawShutdown = true;
-    if (isBoot) {
-      const last = (lastBefore.get(r.ts_utc_ms - 1000, prevBoot) as { t: number | null }).t;
-      out.push({ boot_ms: r.ts_utc_ms, last_seen_ms: last, clean: sawShutdown, source_id: r.source_id, src_line: r.src_line });
-      sawShutdown = false;
-      prevBoot = r.ts_utc_ms;
-    }
+/**
+ * A death during an orderly shutdown: from the shutdown's first record to the next boot every
+ * process still running is signalled by the init system (SIGTERM, then SIGKILL). Returns the
+ * host-down verdict that replaces a "signal from nobody knows" or a systemd stop, or null.
+ */
+export function shutdownVerdict(win: Candidate, tl: BootTimeline, ev: EvidenceResolver): Candidate | null {
+  if (win.time_ms === null || !SHUTDOWN_EXPLAINS.has(win.cause)) return null;
+  if (win.actor && (win.actor.kind === 'user' || win.actor.kind === 'cron')) return null;
+  const s = tl.shutdownAt(win.time_ms, win.host, EARLY_MS);
+  if (!s) return null;
+  const bracketed = win.time_ms >= s.start_ms - PACCT_SLACK_MS;
+  const kindWord = s.kind ? KIND_WORDS[s.kind] : null;
+  const first = s.markers[0]!;
+  // The record that shows the host going down at or before the death is decisive; else the first one.
+  const coarse = win.evidence.some((e) => e.text.startsWith('pacct:'));
+  const decisive = [...s.markers].reverse().find((m) => m.ms <= win.time_ms! + (coarse ? PACCT_SLACK_MS : 0)) ?? first;
+  const evidence: EvidenceLine[] = [markerLine(ev, decisive, `the host was ${kindWord ?? 'shutting down'}: ${decisive.what}`, true)];
+  if (decisive !== first) evidence.push(markerLine(ev, first, `first record of the shutdown: ${first.what}`, false));
+  const shutdownRec = s.markers.find((m) => m.what === 'wtmp shutdown record' && m !== decisive && m !== first);
+  if (shutdownRec) evidence.push(markerLine(ev, shutdownRec, 'shutdown record', false));
+  if (s.next_boot) {
+    const l = bootLine(ev, s.next_boot, 'next boot');
+    if (l) evidence.push(l);
   }
-  return out.filter((b, i) => i > 0 && !b.clean);
+  const req = s.markers.find((m) => m.requester && (m.requester.auid !== null || m.requester.exe))?.requester;
+  const actor: Actor = { ...emptyActor('systemd'), via: s.systemd ? 'systemd' : null };
+  let asked = '';
+  if (req) {
+    actor.auid = req.auid;
+    actor.session = req.ses;
+    actor.tty = req.tty;
+    actor.user = req.user;
+    actor.command = req.exe;
+    asked = ` (requested with ${req.exe ?? 'a shutdown command'}${req.auid !== null ? ` by login uid ${req.user ?? req.auid}${req.ses !== null ? `, session ${req.ses}` : ''}` : ''}${req.tty ? ` on ${req.tty}` : ''})`;
+  }
+  const sig = win.signal !== null ? `killed by ${signalName(win.signal)}` : 'ended';
+  const missing: string[] = [];
+  if (!s.next_boot) missing.push('no later boot in the evidence: the shutdown is assumed to have completed');
+  return {
+    cause: 'host-down',
+    strength: (win.strength ?? 0) + 1,
+    host: win.host,
+    pid: win.pid,
+    comm: win.comm,
+    time_ms: win.time_ms,
+    start_ms: win.start_ms ?? null,
+    boot: win.boot ?? null,
+    signal: win.signal,
+    confidence: bracketed && s.next_boot ? 'high' : 'medium',
+    summary:
+      `${win.comm ?? 'the process'} (pid ${win.pid}) was ${sig} while the host was ${kindWord ?? 'shutting down'}: ` +
+      `an orderly shutdown began at ${iso(s.start_ms)}${asked}` +
+      (s.next_boot ? ` and the host booted again at ${iso(s.next_boot.start_ms)}` : '') +
+      (bracketed ? '' : `; the kill came ${Math.round((s.start_ms - win.time_ms) / 1000)} s before the first shutdown record`),
+    actor,
+    evidence,
+    missing,
+    alternatives: [],
+    standalone: false,
+  };
 }
 
-/** A host-down explanation for a process last seen at `lastSeenMs`, if the host went down after it. */
+/**
+ * A host-down explanation for a process last seen at `lastSeenMs` and never seen to end: the
+ * host went down (crash boot, or an orderly shutdown) before the evidence shows it again.
+ */
 export function hostDownFor(
-  db: Db,
   ev: EvidenceResolver,
+  tl: BootTimeline,
   pid: number,
   comm: string | null,
   host: string | null,
   lastSeenMs: number,
-  downs: HostDown[],
+  lastLineBefore: (ms: number) => number | null,
 ): Candidate | null {
-  const d = downs.find((x) => x.boot_ms > lastSeenMs && (x.last_seen_ms === null || x.last_seen_ms >= lastSeenMs - 1000));
-  if (!d) return null;
+  const nb = tl.nextBootAfter(lastSeenMs, host);
+  if (!nb) return null;
+  // The first boot of the evidence has no known predecessor: clean or not is unknown.
+  if (!nb.prev && !nb.shutdown) return null;
+  const base = { cause: 'host-down' as const, strength: 50, host, pid, comm, signal: null, standalone: false };
+  if (nb.shutdown) {
+    const s = nb.shutdown;
+    const first = s.markers[0]!;
+    return {
+      ...base,
+      time_ms: s.start_ms,
+      boot: nb.prev?.id ?? null,
+      confidence: 'low',
+      summary: `${comm ?? 'the process'} (pid ${pid}) was last seen at ${iso(lastSeenMs)} and nothing shows it ending before the orderly shutdown that began at ${iso(s.start_ms)}; it presumably ended with it`,
+      actor: { ...emptyActor('systemd'), via: s.systemd ? 'systemd' : null },
+      evidence: [markerLine(ev, first, `the host was shutting down: ${first.what}`, true)],
+      missing: ['process accounting or audit would show whether it ended before the shutdown or was killed by it'],
+    };
+  }
+  const last = lastLineBefore(nb.boot.start_ms);
+  const close = last !== null && last - lastSeenMs <= 15 * 60_000;
+  const boot = bootLine(ev, nb.boot, 'boot with no shutdown record before it (crash or power loss)');
+  const evidence = boot ? [{ ...boot, decisive: true }] : [];
   return {
-    cause: 'host-down',
-    strength: 50,
-    host,
-    pid,
-    comm,
-    time_ms: d.last_seen_ms ?? lastSeenMs,
-    signal: null,
-    confidence: 'low',
-    summary: `${comm ?? 'the process'} (pid ${pid}) was still running when the host went down without a clean shutdown; the host booted again at ${iso(d.boot_ms)}`,
+    ...base,
+    time_ms: last ?? lastSeenMs,
+    boot: nb.prev?.id ?? null,
+    confidence: close ? 'medium' : 'low',
+    summary:
+      `${comm ?? 'the process'} (pid ${pid}) was still running, as far as the evidence shows, when the host went down without a clean shutdown` +
+      `${last !== null ? ` (last log line ${iso(last)})` : ''}; the host booted again at ${iso(nb.boot.start_ms)}` +
+      (close ? '' : `; it was last seen at ${iso(lastSeenMs)}, so it may have ended earlier`),
     actor: emptyActor('kernel'),
-    evidence: [ev.line(d.source_id, d.src_line, { role: 'boot with no shutdown record before it (crash or power loss)', decisive: true, text: `wtmp: reboot at ${iso(d.boot_ms)} with no shutdown record since the previous boot` })],
+    evidence,
     missing: ['why the host went down: kernel panic lines rarely reach disk; look at pstore (/sys/fs/pstore), kdump or the hypervisor console'],
-    standalone: false,
   };
 }
 

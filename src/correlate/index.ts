@@ -2,8 +2,9 @@
 // describe the same death of the same process are merged into one incident, the strongest
 // explanation wins and the others become alternatives and evidence.
 //
-// Process identity is (host, pid, time): pids are reused, so two candidates are the same death
-// only when their times are close and their comms agree.
+// Process identity is (host, boot, pid, time): pids are reused, so two candidates are the same death
+// only when their times are close, their comms agree and they are not of different boots. `boot` is
+// the identity boots.ts gives (journal boot id, else the boot's start instant), never a per-file key.
 import type { Db } from '../store/db.js';
 import type { EvidenceLine, Incident, IncidentFilter } from './types.js';
 import { type Candidate, CaseFacts, EvidenceResolver, describeCandidate, iso, sameHost, toIncident } from './common.js';
@@ -12,7 +13,8 @@ import { signalCandidates } from './signal.js';
 import { crashCandidates } from './crash.js';
 import { systemdCandidates } from './systemd.js';
 import { forkCandidates } from './forkfail.js';
-import { hostDownFor, hostDowns, panicCandidates } from './hostdown.js';
+import { hostDownFor, panicCandidates, shutdownVerdict } from './hostdown.js';
+import { BootTimeline } from './boots.js';
 import { pacctCandidates } from './exit.js';
 
 export type { Incident, IncidentFilter } from './types.js';
@@ -28,6 +30,7 @@ function commsAgree(a: string | null, b: string | null): boolean {
 
 function sameDeath(x: Candidate, y: Candidate): boolean {
   if (x.pid !== y.pid || !sameHost(x.host, y.host)) return false;
+  if (x.boot && y.boot && x.boot !== y.boot) return false;
   const a = x.comm_weak ? { ...x, comm: null } : x;
   const b = y.comm_weak ? { ...y, comm: null } : y;
   if (a.uptime_s != null && b.uptime_s != null && Math.abs(a.uptime_s - b.uptime_s) < 0.01) return true;
@@ -39,7 +42,7 @@ interface Group {
   members: Candidate[];
 }
 
-function allCandidates(db: Db, ev: EvidenceResolver, pid: number | null): Candidate[] {
+function allCandidates(db: Db, ev: EvidenceResolver, tl: BootTimeline, pid: number | null): Candidate[] {
   const list = [
     ...oomCandidates(db, ev),
     ...signalCandidates(db, ev),
@@ -49,16 +52,23 @@ function allCandidates(db: Db, ev: EvidenceResolver, pid: number | null): Candid
     ...panicCandidates(db, ev),
     ...pacctCandidates(db, ev, pid),
   ];
-  return pid === null ? list : list.filter((c) => c.pid === pid);
+  const mine = pid === null ? list : list.filter((c) => c.pid === pid);
+  for (const c of mine) c.boot = tl.identity(c.boot, c.host, c.time_ms ?? c.start_ms);
+  return mine;
 }
 
-function group(cands: Candidate[]): Group[] {
+function group(cands: Candidate[], tl: BootTimeline, ev: EvidenceResolver): Group[] {
   const sorted = [...cands].sort((a, b) => b.strength - a.strength);
   const groups: Group[] = [];
   for (const c of sorted) {
     const g = groups.find((x) => x.members.some((m) => sameDeath(m, c)));
     if (g) g.members.push(c);
     else groups.push({ members: [c] });
+  }
+  // A death during an orderly shutdown that nothing else explains is the shutdown's doing.
+  for (const g of groups) {
+    const down = shutdownVerdict(g.members[0]!, tl, ev);
+    if (down) g.members.unshift(down);
   }
   return groups;
 }
@@ -72,7 +82,7 @@ function fillHost(c: Candidate, ev: EvidenceResolver, facts: CaseFacts): void {
   c.host ??= ev.hostOf(c.evidence) ?? facts.caseHost;
 }
 
-function toMergedIncident(g: Group, facts: CaseFacts, ev: EvidenceResolver): Incident {
+function toMergedIncident(g: Group, facts: CaseFacts, ev: EvidenceResolver, tl: BootTimeline): Incident {
   const [win, ...rest] = g.members as [Candidate, ...Candidate[]];
   const c: Candidate = { ...win, evidence: [...win.evidence], missing: [...(win.missing ?? [])], alternatives: [...(win.alternatives ?? [])], recommendations: [...(win.recommendations ?? [])] };
   const seen = new Set(c.evidence.map(evidenceKey));
@@ -98,11 +108,13 @@ function toMergedIncident(g: Group, facts: CaseFacts, ev: EvidenceResolver): Inc
     }
   }
   // Independent confirmation (e.g. pacct AXSIG 9 after an audited kill -9) raises a medium verdict.
-  if (c.confidence === 'medium' && rest.some((o) => o.signal !== null && o.signal === win.signal && o.cause !== win.cause)) c.confidence = 'high';
+  // (Not for host-down: there medium means the shutdown's end is not in the evidence, which a signal does not settle.)
+  if (c.confidence === 'medium' && c.cause !== 'host-down' && rest.some((o) => o.signal !== null && o.signal === win.signal && o.cause !== win.cause)) c.confidence = 'high';
   if (c.cause === 'signal' && (!c.actor || c.actor.kind === 'unknown')) {
     for (const m of facts.missing(c.time_ms, c.host)) if (!c.missing!.includes(m)) c.missing!.push(m);
   }
   fillHost(c, ev, facts);
+  c.boot = tl.identity(c.boot, c.host, c.time_ms ?? c.start_ms);
   return toIncident(c);
 }
 
@@ -128,8 +140,9 @@ export function findIncidents(db: Db, filter: IncidentFilter = {}): Incident[] {
   if (filter.pid != null) return applyFilter(processesByPid(db, filter.pid), filter);
   const ev = new EvidenceResolver(db);
   const facts = new CaseFacts(db);
-  const groups = group(allCandidates(db, ev, null)).filter((g) => g.members.some((m) => m.standalone));
-  return applyFilter(groups.map((g) => toMergedIncident(g, facts, ev)), filter).sort(newestFirst);
+  const tl = new BootTimeline(db);
+  const groups = group(allCandidates(db, ev, tl, null), tl, ev).filter((g) => g.members.some((m) => m.standalone));
+  return applyFilter(groups.map((g) => toMergedIncident(g, facts, ev, tl)), filter).sort(newestFirst);
 }
 
 interface Sighting {
@@ -161,8 +174,9 @@ function sightings(db: Db, pid: number): Sighting[] {
 export function processesByPid(db: Db, pid: number): Incident[] {
   const ev = new EvidenceResolver(db);
   const facts = new CaseFacts(db);
-  const groups = group(allCandidates(db, ev, pid));
-  const incidents = groups.map((g) => toMergedIncident(g, facts, ev));
+  const tl = new BootTimeline(db);
+  const groups = group(allCandidates(db, ev, tl, pid), tl, ev);
+  const incidents = groups.map((g) => toMergedIncident(g, facts, ev, tl));
   const deaths = groups
     .map((g) => ({ ms: g.members.find((m) => m.time_ms !== null)?.time_ms ?? null, start: g.members.find((m) => m.start_ms != null)?.start_ms ?? null }))
     .filter((d): d is { ms: number; start: number | null } => d.ms !== null);
@@ -175,24 +189,27 @@ export function processesByPid(db: Db, pid: number): Incident[] {
     const last = segments[segments.length - 1];
     const prev = last?.[last.length - 1];
     const death = prev ? deaths.find((d) => prev.ms! < d.ms && d.ms < s.ms!) : undefined;
-    if (!last || !prev || (prev.boot && s.boot && prev.boot !== s.boot) || !sameHost(prev.host, s.host) || death) segments.push([s]);
+    const otherBoot = (prev?.boot && s.boot && prev.boot !== s.boot) || (prev && tl.bootAt(prev.ms!, prev.host) !== tl.bootAt(s.ms!, s.host));
+    if (!last || !prev || otherBoot || !sameHost(prev.host, s.host) || death) segments.push([s]);
     else last.push(s);
   }
-  const downs = hostDowns(db);
+  const lastBefore = db.prepare(`SELECT MAX(ts_utc_ms) AS t FROM events WHERE ts_utc_ms < ?`);
+  // Lines of the new boot's kernel start come a little before its wtmp record.
+  const lastLineBefore = (bootMs: number) => (lastBefore.get(bootMs - 60_000) as { t: number | null }).t;
   const lastEvent = (db.prepare(`SELECT MAX(ts_utc_ms) AS t FROM events`).get() as { t: number | null }).t;
   for (const seg of segments) {
     const first = seg[0]!;
     const lastS = seg[seg.length - 1]!;
     const comm = seg.find((s) => s.comm)?.comm ?? null;
     const host = seg.find((s) => s.host)?.host ?? facts.caseHost;
-    const down = hostDownFor(db, ev, pid, comm, host, lastS.ms!, downs);
+    const down = hostDownFor(ev, tl, pid, comm, host, lastS.ms!, lastLineBefore);
     const evidence = [first, ...(seg.length > 1 ? [lastS] : [])].map((s, i) =>
       ev.line(s.source_id, s.src_line, { role: i === 0 ? `first sighting: ${s.role}` : `last sighting: ${s.role}` }),
     );
     if (down) {
       down.evidence.unshift(...evidence);
       down.start_ms = first.ms;
-      incidents.push(toMergedIncident({ members: [down] }, facts, ev));
+      incidents.push(toMergedIncident({ members: [down] }, facts, ev, tl));
       continue;
     }
     const maybeAlive = lastEvent !== null && lastEvent - lastS.ms! < 600_000;
@@ -208,7 +225,7 @@ export function processesByPid(db: Db, pid: number): Incident[] {
         comm,
         time_ms: lastS.ms,
         start_ms: first.ms,
-        boot: first.boot,
+        boot: tl.identity(first.boot, host, first.ms),
         signal: null,
         confidence: 'low',
         summary:

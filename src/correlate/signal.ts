@@ -8,7 +8,7 @@
 import type { Db } from '../store/db.js';
 import type { Actor, EvidenceLine } from './types.js';
 import { type Session, reconstructSessions, sessionsAt } from './sessions.js';
-import { type Candidate, EvidenceResolver, auditId, decodeAuditHex, emptyActor, signalName } from './common.js';
+import { type Candidate, EvidenceResolver, ROUTINE_SIGNALS, auditId, decodeAuditHex, emptyActor, signalName } from './common.js';
 
 interface SignalRow {
   id: number;
@@ -129,6 +129,9 @@ function signalsFromRawAudit(db: Db, known: Set<string>): SignalRow[] {
   }
   return out;
 }
+
+/** Signals whose default action is to ignore, stop or continue: SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH. */
+const NEVER_FATAL: ReadonlySet<number> = new Set([17, 18, 19, 20, 21, 22, 23, 28]);
 
 const CRON_RE = /cron/i;
 const KILL_CMD = /\b(?:kill|pkill|killall|skill|systemctl\s+kill)\b/;
@@ -335,6 +338,10 @@ export function signalCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
   const out: Candidate[] = [];
   for (const s of rows) {
     if (s.signal === 0 || s.signal === null && s.syscall === null) continue; // kill(pid, 0) only probes
+    // Default action ignore/stop/continue (signal(7)): such a signal cannot have ended the process.
+    if (s.signal !== null && NEVER_FATAL.has(s.signal)) continue;
+    // A process signalling itself: a shell re-raising the hang-up or interrupt it received, abort().
+    const self = s.sender_pid !== null && s.sender_pid === s.target_pid;
     const failed = s.success === 'no';
     // EPERM: the signal was refused, it cannot have ended the process.
     if (failed && s.exit_code === -1) continue;
@@ -356,8 +363,11 @@ export function signalCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
         : actor.user
           ? `${actor.user}${actor.via === 'sudo' ? ' via sudo' : ''}${actor.from_host ? ` (logged in from ${actor.from_host})` : ''}`
           : `${s.sender_comm ?? 'an unknown process'} (pid ${s.sender_pid ?? '?'})`;
-    const summary =
-      `${signalName(sig) ?? 'a signal'} sent to ${s.target_comm ?? 'pid'} ${s.target_comm ? `(pid ${s.target_pid})` : s.target_pid} by ${who}` +
+    const summary = self
+      ? `${s.target_comm ?? s.sender_comm ?? 'the process'} (pid ${s.target_pid}) sent ${signalName(sig) ?? 'a signal'} to itself` +
+        (sig !== null && ROUTINE_SIGNALS.has(sig) ? ' (a shell re-raises the hang-up or interrupt it received to end with that status)' : '') +
+        (actor.user ? `; it ran in the login session of ${actor.user}` : '')
+      : `${signalName(sig) ?? 'a signal'} sent to ${s.target_comm ?? 'pid'} ${s.target_comm ? `(pid ${s.target_pid})` : s.target_pid} by ${who}` +
       (actor.command ? `: ${actor.command}` : '') +
       (failed ? ` — the syscall returned ${s.exit_code ?? 'an error'} (no such process?)` : '');
     const missing = [...notes];
@@ -367,16 +377,16 @@ export function signalCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
       strength: failed ? 50 : 85,
       host: s.host,
       pid: s.target_pid!,
-      comm: s.target_comm,
+      comm: s.target_comm ?? (self ? s.sender_comm : null),
       time_ms: s.ts_utc_ms,
       signal: sig,
-      confidence: failed ? 'medium' : actor.kind === 'unknown' ? 'medium' : 'high',
+      confidence: failed || self ? 'medium' : actor.kind === 'unknown' ? 'medium' : 'high',
       summary,
       actor,
       evidence,
       missing,
       recommendations: recommendations.length ? recommendations : [],
-      standalone: true,
+      standalone: !(self && sig !== null && ROUTINE_SIGNALS.has(sig)),
     });
   }
   return out;
