@@ -310,3 +310,6 @@ export function describeCandidate(c: Candidate): string {
   const sig = c.signal !== null ? ` (${signalName(c.signal)})` : '';
   return `${c.cause}${sig} at ${iso(c.time_ms) ?? 'unknown time'}: ${c.summary}`;
 }
+
+/** Which copy of a line gives the most trustworthy instant (an uptime-anchored kernel line beats dmesg -T). */
+export const TIME_RANK: Readonly<Record<string, number>> = { exact: 0, uptime_anchored: 1, year_inferred: 2, local_assumed: 3 };

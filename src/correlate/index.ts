@@ -7,7 +7,7 @@
 // the identity boots.ts gives (journal boot id, else the boot's start instant), never a per-file key.
 import type { Db } from '../store/db.js';
 import type { EvidenceLine, Incident, IncidentFilter } from './types.js';
-import { type Candidate, CaseFacts, EvidenceResolver, describeCandidate, iso, sameHost, toIncident } from './common.js';
+import { type Candidate, CaseFacts, EvidenceResolver, TIME_RANK, describeCandidate, iso, sameHost, toIncident } from './common.js';
 import { oomCandidates } from './oom.js';
 import { signalCandidates } from './signal.js';
 import { crashCandidates } from './crash.js';
@@ -106,6 +106,14 @@ function toMergedIncident(g: Group, facts: CaseFacts, ev: EvidenceResolver, tl: 
     if (!agrees && o.signal !== null && win.signal !== null && o.cause === 'signal') {
       c.missing!.push(`process accounting reports signal ${o.signal}, not ${win.signal}: the process may have ended before or apart from this kill`);
     }
+  }
+  // The same line read from several files: take the instant from the best-timed copy (an exact or
+  // uptime-anchored kernel line beats dmesg -T, whose wall times come from btime, whole seconds).
+  const timed = g.members.filter((m) => m.cause === win.cause && m.time_ms !== null);
+  if (timed.length > 1) {
+    const rank = (m: Candidate) => TIME_RANK[m.evidence.find((e) => e.decisive)?.time_quality ?? ''] ?? 9;
+    const best = timed.reduce((a, b) => (rank(b) < rank(a) ? b : a));
+    if (rank(best) < rank(win)) c.time_ms = best.time_ms;
   }
   // Independent confirmation (e.g. pacct AXSIG 9 after an audited kill -9) raises a medium verdict.
   // (Not for host-down: there medium means the shutdown's end is not in the evidence, which a signal does not settle.)

@@ -15,7 +15,7 @@
 // and dmesg: copies are merged on (host, victim pid, time within 2 s) or identical kernel uptime.
 import type { Db } from '../store/db.js';
 import type { EvidenceLine, OomDetails, OomTask } from './types.js';
-import { type Candidate, EvidenceResolver, emptyActor, mib, sameHost, unitFromCgroup } from './common.js';
+import { type Candidate, EvidenceResolver, TIME_RANK, emptyActor, mib, sameHost, unitFromCgroup } from './common.js';
 
 /** formats.md §1.2 parser advice; `comm` may contain spaces. */
 const HEADER =
@@ -472,7 +472,16 @@ export function oomCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
         c.evidence.push(ev.line(u.source_id, u.src_line, { role: `systemd: ${unit} ${u.action === 'oom' ? 'reports the OOM kill' : u.action.replace('_', ' ')}` }));
       }
     }
-    if (c.time_ms === null) c.time_ms = g.copies.find((x) => x.killed.ts_utc_ms !== null)?.killed.ts_utc_ms ?? null;
+    // The instant from the best-timed copy of the kill line.
+    let bestRank = 9;
+    for (const x of [g.best, ...g.copies]) {
+      if (x.killed.ts_utc_ms === null) continue;
+      const r = TIME_RANK[ev.line(x.killed.source_id, x.killed.src_line, { role: '' }).time_quality ?? ''] ?? 9;
+      if (r < bestRank) {
+        bestRank = r;
+        c.time_ms = x.killed.ts_utc_ms;
+      }
+    }
     if (c.host === null) c.host = g.copies.find((x) => x.killed.host !== null)?.killed.host ?? null;
     for (const x of g.copies) {
       c.evidence.push(ev.line(x.killed.source_id, x.killed.src_line, { role: 'the same kill, copied in another file' }));

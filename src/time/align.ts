@@ -4,6 +4,7 @@
 // seconds. The difference between the two stamps of one login is the zone offset the host used
 // (plus whole years, when the year was inferred from an mtime that a copy reset). When the pairs
 // agree, the local source is shifted by that difference and the manifest says how it was found.
+// `dmesg -T` files are aligned the same way on kernel lines of exact time with the same text.
 // This runs before uptime anchoring, so kernel lines in those files anchor on corrected times.
 import type { Db } from '../store/db.js';
 import type { PostPassOptions } from '../ingest/postpasses.js';
@@ -56,6 +57,36 @@ function loginPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: n
     .all() as Array<{ source_id: number; delta: number; n: number; total: number }>;
 }
 
+/**
+ * `dmesg -T` prints wall times computed by the collecting process, in its own zone: its lines are
+ * found again, by their text, among kernel lines whose instant is exact (kern.log, syslog with
+ * RFC 3339 stamps). Only lines whose text occurs once in the dmesg file are used.
+ */
+function kernelPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: number }> {
+  return db
+    .prepare(
+      `WITH loc AS (
+         SELECT e.source_id, MIN(e.ts_utc_ms) AS ts_utc_ms, e.message FROM events e JOIN sources s ON s.id = e.source_id
+         WHERE s.format = 'dmesg' AND e.program = 'kernel' AND e.ts_quality IN ('local_assumed', 'year_inferred')
+           AND e.ts_utc_ms IS NOT NULL AND length(e.message) >= 24
+         GROUP BY e.source_id, e.message HAVING COUNT(*) = 1
+       ),
+       ex AS (
+         SELECT e.message, MIN(e.ts_utc_ms) AS ts_utc_ms FROM events e
+         WHERE e.program = 'kernel' AND e.ts_quality = 'exact' AND length(e.message) >= 24
+           AND e.message IN (SELECT message FROM loc)
+         GROUP BY e.message
+       ),
+       pairs AS (
+         SELECT loc.source_id, loc.ts_utc_ms - ex.ts_utc_ms AS d,
+                CAST(round((loc.ts_utc_ms - ex.ts_utc_ms) / ${QUARTER_HOUR_MS}.0) AS INTEGER) * ${QUARTER_HOUR_MS} AS delta
+         FROM loc JOIN ex ON ex.message = loc.message
+       )
+       SELECT source_id, delta, COUNT(*) AS n FROM pairs WHERE abs(d - delta) <= ${PAIR_TOLERANCE_MS} GROUP BY source_id, delta`,
+    )
+    .all() as Array<{ source_id: number; delta: number; n: number }>;
+}
+
 /** The delta most pairs of a source agree on (a histogram delta → pairs), when at least two agree and they are the majority. */
 export function consensus(histogram: Map<number, number>): { delta: number; support: number } | null {
   let best: { delta: number; support: number } | null = null;
@@ -78,33 +109,43 @@ function describe(delta: number): string {
 }
 
 export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[] {
-  const bySource = new Map<number, Map<number, number>>();
-  for (const r of loginPairDeltas(db)) {
-    const h = bySource.get(r.source_id) ?? new Map<number, number>();
-    h.set(r.delta, r.n);
-    bySource.set(r.source_id, h);
-  }
   const shifts: SourceShift[] = [];
-  for (const [source_id, histogram] of bySource) {
-    const c = consensus(histogram);
-    const total = [...histogram.values()].reduce((a, b) => a + b, 0);
-    if (!c || c.delta === 0) continue;
-    shifts.push({
-      source_id,
-      delta_ms: c.delta,
-      pairs: c.support,
-      how: `shifted by ${describe(c.delta)}: ${c.support} of ${total} sshd logins found again by pid in wtmp/audit`,
-    });
+  /** Zone offsets that paired syslog-family sources agree on (0 included: already right). */
+  const syslogOffsets = new Set<number>();
+  // Both kinds of pairs measure a zone offset (plus whole days): the residual is logging latency,
+  // or for dmesg -T the error of the btime it computed wall times from, which stays (and is said).
+  const evidence = [
+    { rows: loginPairDeltas(db), what: 'sshd logins found again by pid in wtmp/audit', zoneOfSyslog: true },
+    { rows: kernelPairDeltas(db), what: 'dmesg -T lines found again among exactly timed kernel lines', zoneOfSyslog: false },
+  ];
+  for (const { rows, what, zoneOfSyslog } of evidence) {
+    const bySource = new Map<number, Map<number, number>>();
+    for (const r of rows) {
+      const h = bySource.get(r.source_id) ?? new Map<number, number>();
+      h.set(r.delta, r.n);
+      bySource.set(r.source_id, h);
+    }
+    for (const [source_id, histogram] of bySource) {
+      const c = consensus(histogram);
+      if (!c) continue;
+      if (zoneOfSyslog) syslogOffsets.add(c.delta - Math.round(c.delta / DAY_MS) * DAY_MS);
+      if (c.delta === 0) continue;
+      const total = [...histogram.values()].reduce((a, b) => a + b, 0);
+      shifts.push({ source_id, delta_ms: c.delta, pairs: c.support, how: `shifted by ${describe(c.delta)}: ${c.support} of ${total} ${what}` });
+    }
   }
-  // Sources of the same hosts with local times but no login lines (messages, cron) take the
-  // zone offset the paired sources agree on, not their year correction.
-  const offsets = new Set(shifts.map((s) => s.delta_ms - Math.round(s.delta_ms / DAY_MS) * DAY_MS));
-  if (offsets.size === 1 && shifts.length) {
-    const offset = [...offsets][0];
+  // Syslog files of the host with local times but no login lines (messages, cron) take the zone
+  // offset the paired syslog files agree on, not their year correction. dmesg -T is left out: its
+  // zone is the collecting shell's, not the syslog daemon's.
+  if (syslogOffsets.size === 1) {
+    const offset = [...syslogOffsets][0];
     if (offset !== 0) {
       const paired = new Set(shifts.map((s) => s.source_id));
       const others = db
-        .prepare(`SELECT DISTINCT source_id FROM events WHERE ts_quality = 'local_assumed'`)
+        .prepare(
+          `SELECT DISTINCT e.source_id FROM events e JOIN sources s ON s.id = e.source_id
+           WHERE e.ts_quality = 'local_assumed' AND s.format <> 'dmesg'`,
+        )
         .all() as Array<{ source_id: number }>;
       for (const o of others) {
         if (paired.has(o.source_id)) continue;

@@ -78,3 +78,27 @@ describe('pair arithmetic', () => {
     expect(consensus(new Map([[5, 2], [7, 2]]))).toBeNull();
   });
 });
+
+const SHARED = path.resolve(__dirname, '../../../shared');
+describe.skipIf(!fs.existsSync(path.join(SHARED, 'lab-sample')))('dmesg -T of the lab (printed in UTC by a shell whose host logged in UTC-05:00)', () => {
+  it('is aligned on kern.log by its kernel lines, so its copies do not become incidents of their own', async () => {
+    const { findIncidents, openCaseDb } = await import('../../src/index.js');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-align-lab-'));
+    try {
+      const whole = path.join(tmp, 'whole.db');
+      const logOnly = path.join(tmp, 'log.db');
+      await ingest([path.join(SHARED, 'lab-sample')], { db: whole });
+      await ingest([path.join(SHARED, 'lab-sample/var/log')], { db: logOnly });
+      const a = openCaseDb(whole, { readonly: true });
+      const b = openCaseDb(logOnly, { readonly: true });
+      const notes = (a.prepare(`SELECT time_notes FROM sources WHERE path LIKE '%dmesg-T.txt'`).get() as { time_notes: string }).time_notes;
+      expect(notes).toContain('shifted by zone offset UTC+05:00');
+      const key = (i: { pid: number; cause: string; time: string | null }) => `${i.pid} ${i.cause} ${i.time}`;
+      expect(findIncidents(a).map(key)).toEqual(findIncidents(b).map(key));
+      a.close();
+      b.close();
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
