@@ -200,7 +200,8 @@ export class ActorResolver {
       uid: s.sender_uid,
       auid,
       session: ses,
-      tty: s.sender_tty && s.sender_tty !== '(none)' ? s.sender_tty : null,
+      // audit writes /dev/pts/1 as `pts1`; show it as the tty name every other log uses.
+      tty: s.sender_tty && s.sender_tty !== '(none)' ? s.sender_tty.replace(/^pts(\d+)$/, 'pts/$1') : null,
       command: decodeAuditHex(s.sender_proctitle) ?? null,
       sender_pid: s.sender_pid,
       sender_comm: s.sender_comm,
@@ -212,6 +213,9 @@ export class ActorResolver {
     let cronSession = false;
     if (ses !== null) {
       const logins = this.loginsBySes.all(ses, s.host, s.host, t + 1000) as LoginRow[];
+      // The record that opened the session is the one to cite, not the one that closed it.
+      const opening = (l: LoginRow) => (/USER_LOGIN$/.test(l.kind) ? 0 : /USER_START$|LOGIN$/.test(l.kind) ? 1 : /END|LOGOUT|DISP/.test(l.kind) ? 3 : 2);
+      logins.sort((a, b) => opening(a) - opening(b));
       const withHost = logins.find((l) => l.from_host && l.from_host !== '?');
       const main = withHost ?? logins.find((l) => /USER_LOGIN|USER_START|LOGIN/.test(l.kind)) ?? logins[0];
       cronSession = logins.some((l) => CRON_RE.test(`${l.tty ?? ''} ${l.service ?? ''} ${l.detail ?? ''}`));
@@ -230,11 +234,13 @@ export class ActorResolver {
         evidence.push(this.ev.line(main.source_id, main.src_line, { role: `login session ${ses}${cronSession ? ' (a cron job)' : ''}` }));
       }
     }
-    if (actor.user && !actor.from_host && !cronSession) {
+    // The sshd line of that login is cited too, even when audit already named the source address:
+    // it is the line an analyst recognises ("Accepted publickey for alice from …").
+    if (actor.user && !cronSession) {
       const ssh = this.sshByUser.get(actor.user, s.host, s.host, t - 12 * 3_600_000, t + 1000) as LoginRow | undefined;
-      if (ssh?.from_host) {
+      if (ssh?.from_host && (!actor.from_host || actor.from_host === ssh.from_host)) {
         actor.from_host = ssh.from_host;
-        evidence.push(this.ev.line(ssh.source_id, ssh.src_line, { role: `${actor.user} logged in over ssh` }));
+        evidence.push(this.ev.line(ssh.source_id, ssh.src_line, { role: `${actor.user} logged in over ssh from ${ssh.from_host}` }));
       }
     }
 
@@ -297,6 +303,15 @@ export class ActorResolver {
         if (!actor.user && c.user) actor.user = c.user;
         if (!actor.tty && c.tty) actor.tty = c.tty;
         evidence.push(this.ev.line(c.source_id, c.src_line, { role: 'the sudo command', decisive: true }));
+        // The same command as sudo logged it elsewhere (auth.log/secure as well as audit USER_CMD).
+        const cited = new Set([c.source_id]);
+        for (const o of sudos.slice(1)) {
+          const sameRun = o.c.user === c.user && o.c.ts_utc_ms !== null && c.ts_utc_ms !== null && Math.abs(o.c.ts_utc_ms - c.ts_utc_ms) <= 5000;
+          const sameText = o.c.command === c.command || (o.c.command ?? '').endsWith(` ${c.command ?? ''}`) || (o.c.command ?? '').endsWith(`/${c.command ?? ''}`);
+          if (!sameRun || !sameText || cited.has(o.c.source_id)) continue;
+          cited.add(o.c.source_id);
+          evidence.push(this.ev.line(o.c.source_id, o.c.src_line, { role: 'the sudo command, as logged by sudo', decisive: true }));
+        }
       } else {
         notes.push('the sender ran under sudo, but the sudo log line is not in the evidence');
       }

@@ -46,6 +46,15 @@ describe.skipIf(!fs.existsSync(LAB))('lab sample: six known incidents', () => {
     });
   }
 
+  it('the sudo kill cites the sudo COMMAND lines and the ssh login of alice', () => {
+    const i = incidents.find((x) => x.pid === 16416)!;
+    const cited = i.evidence.map((e) => `${path.basename(e.source)}: ${e.text}`);
+    expect(cited.some((t) => /^auth\.log.*sudo:\s+alice : TTY=pts\/0 ; PWD=\/home\/alice ; USER=root ; COMMAND=\/usr\/bin\/kill -9 16416/.test(t))).toBe(true);
+    expect(cited.some((t) => /^auth\.log.*sshd\[16420\]: Accepted publickey for alice from 127\.0\.0\.1/.test(t))).toBe(true);
+    expect(cited.some((t) => /^audit\.log: type=USER_LOGIN .*ses=21/.test(t))).toBe(true);
+    expect(i.actor.tty).toBe('pts/1');
+  });
+
   it('the memcg OOM is one incident with its cgroup, unit, limit and ranked task table', () => {
     const oom = incidents.filter((i) => i.pid === 16400 && i.cause === 'oom-kill');
     expect(oom).toHaveLength(1);

@@ -89,7 +89,7 @@ type=PROCTITLE msg=audit(${T + 40}.047:427): proctitle=6B696C6C002D3900313431333
     expect(list).toHaveLength(1);
     const i = list[0]!;
     expect(i).toMatchObject({ cause: 'signal', signal: 9, signal_name: 'SIGKILL', comm: 'mariadbd', confidence: 'high', time: '2025-03-04T10:15:40.047Z' });
-    expect(i.actor).toMatchObject({ kind: 'user', user: 'alice', auid: 1001, session: 7, via: 'sudo', from_host: '10.0.0.5', tty: 'pts0' });
+    expect(i.actor).toMatchObject({ kind: 'user', user: 'alice', auid: 1001, session: 7, via: 'sudo', from_host: '10.0.0.5', tty: 'pts/0' });
     expect(i.actor.command).toBe('/usr/bin/kill -9 14134');
     expect(i.actor.sender_pid).toBe(5141);
     expect(decisive(i)).toContainEqual({ source: c.file('audit/audit.log'), line: lineOf(audit, 'syscall=62') });
@@ -335,7 +335,7 @@ type=OBJ_PID msg=audit(${T + 900}.250:777): opid=9000 oauid=1005 ouid=1005 oses=
   it('takes the tty and the remote host from the wtmp session open at the time', () => {
     const i = c.incidents({ pid: 9000 })[0]!;
     expect(i).toMatchObject({ cause: 'signal', signal: 15, comm: 'jupyter' });
-    expect(i.actor).toMatchObject({ user: 'dave', auid: 1005, session: 31, via: 'login-session', from_host: '203.0.113.9', tty: 'pts3' });
+    expect(i.actor).toMatchObject({ user: 'dave', auid: 1005, session: 31, via: 'login-session', from_host: '203.0.113.9', tty: 'pts/3' });
     expect(i.evidence.map((e) => [e.source, e.line])).toContainEqual([c.file('wtmp'), 1]);
   });
 });
