@@ -313,3 +313,21 @@ export function describeCandidate(c: Candidate): string {
 
 /** Which copy of a line gives the most trustworthy instant (an uptime-anchored kernel line beats dmesg -T). */
 export const TIME_RANK: Readonly<Record<string, number>> = { exact: 0, uptime_anchored: 1, year_inferred: 2, local_assumed: 3 };
+
+/** A row of `process_ends` (src/store/schema/facts.ts). */
+export interface ProcessEndRow {
+  source_id: number;
+  src_line: number;
+  ts_utc_ms: number | null;
+  host: string | null;
+  boot_key: string | null;
+  kind: string;
+  pid: number | null;
+  comm: string | null;
+  exe: string | null;
+  signal: number | null;
+  exit_code: number | null;
+  unit: string | null;
+  cgroup: string | null;
+  detail: string | null;
+}

@@ -6,7 +6,7 @@
 // Sources: `process_ends` rows (segfault, trap, gpf, fatal_signal, anom_abend, coredump) written by
 // the parsers; the kernel lines themselves when no parser turned them into facts; pacct ACORE.
 import type { Db } from '../store/db.js';
-import { type Candidate, EvidenceResolver, emptyActor, signalName } from './common.js';
+import { type Candidate, type ProcessEndRow, EvidenceResolver, emptyActor, signalName } from './common.js';
 
 const CRASH_KINDS = ['segfault', 'trap', 'gpf', 'fatal_signal', 'anom_abend', 'coredump'] as const;
 
@@ -39,20 +39,6 @@ function defaultSignal(kind: string, detail: string | null): number | null {
   return null;
 }
 
-interface EndRow {
-  source_id: number;
-  src_line: number;
-  ts_utc_ms: number | null;
-  host: string | null;
-  boot_key: string | null;
-  kind: string;
-  pid: number | null;
-  comm: string | null;
-  exe: string | null;
-  signal: number | null;
-  detail: string | null;
-}
-
 function crashRecs(comm: string | null): string[] {
   return [
     `collect the core dump of ${comm ?? 'the process'} (systemd-coredump / kernel.core_pattern) and fix the fault; Restart=on-failure keeps a service up meanwhile`,
@@ -63,7 +49,7 @@ export function crashCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
   const out: Candidate[] = [];
   const rows = db
     .prepare(`SELECT * FROM process_ends WHERE pid IS NOT NULL AND kind IN (${CRASH_KINDS.map(() => '?').join(',')})`)
-    .all(...CRASH_KINDS) as EndRow[];
+    .all(...CRASH_KINDS) as ProcessEndRow[];
   const seen = rows.map((r) => ({ pid: r.pid!, ms: r.ts_utc_ms }));
   for (const r of rows) {
     const sig = r.signal ?? defaultSignal(r.kind, r.detail);
@@ -90,7 +76,7 @@ export function crashCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
       `SELECT source_id, src_line, ts_utc_ms, host, boot_key, uptime_s, message FROM events WHERE program = 'kernel'
        AND (message LIKE '%]: segfault at %' OR message LIKE '%] trap %' OR message LIKE '%] general protection%')`,
     )
-    .all() as Array<EndRow & { uptime_s: number | null; message: string }>;
+    .all() as Array<ProcessEndRow & { uptime_s: number | null; message: string }>;
   for (const k of kernel) {
     let m = SEGFAULT.exec(k.message);
     let pid: number;

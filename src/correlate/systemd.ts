@@ -10,7 +10,7 @@
 // systemd-oomd / earlyoom are OOM kills without any kernel report.
 import type { Db } from '../store/db.js';
 import type { Actor, Cause } from './types.js';
-import { type Candidate, EvidenceResolver, emptyActor, signalName } from './common.js';
+import { type Candidate, type ProcessEndRow, EvidenceResolver, emptyActor, signalName } from './common.js';
 
 interface ServiceRow {
   source_id: number;
@@ -24,22 +24,6 @@ interface ServiceRow {
   code: string | null;
   status: string | null;
   signal: number | null;
-  detail: string | null;
-}
-
-interface EndRow {
-  source_id: number;
-  src_line: number;
-  ts_utc_ms: number | null;
-  host: string | null;
-  boot_key: string | null;
-  kind: string;
-  pid: number | null;
-  comm: string | null;
-  signal: number | null;
-  exit_code: number | null;
-  unit: string | null;
-  cgroup: string | null;
   detail: string | null;
 }
 
@@ -186,7 +170,7 @@ export function systemdCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
   }
   for (const e of db
     .prepare(`SELECT * FROM process_ends WHERE pid IS NOT NULL AND kind IN ('oomd_kill', 'earlyoom_kill', 'unit_killed', 'unit_timeout', 'unit_oom')`)
-    .all() as EndRow[]) {
+    .all() as ProcessEndRow[]) {
     const line = ev.line(e.source_id, e.src_line, { role: e.kind.replace('_', ' '), decisive: true });
     if (e.kind === 'oomd_kill' || e.kind === 'earlyoom_kill') {
       const oomd = e.kind === 'oomd_kill';
