@@ -28,8 +28,14 @@ function messageColumns(raw: string, message: string): [number | null, string | 
 }
 const COLUMN_NAME = /^[a-z_][a-z0-9_]*$/;
 
-/** Events per multi-row INSERT: fewer calls into SQLite, well under its parameter limit. */
-const EVENTS_PER_STATEMENT = 16;
+/** Rows per multi-row INSERT: fewer calls into SQLite, well under its parameter limit. */
+const ROWS_PER_STATEMENT = 16;
+
+interface FactStatement {
+  cols: string[];
+  one: Statement;
+  many: Statement;
+}
 const EVENT_COLUMNS = [
   'source_id', 'src_line', 'src_offset', 'ts_utc_ms', 'ts_quality', 'host', 'program', 'pid',
   'uptime_s', 'boot_key', 'severity', 'raw', 'msg_start', 'message_text',
@@ -47,7 +53,7 @@ export class BatchWriter {
   private readonly insertEvent: Statement;
   private readonly insertEvents: Statement;
   private readonly insertWarning: Statement;
-  private readonly factStatements = new Map<string, { stmt: Statement; cols: string[] }>();
+  private readonly factStatements = new Map<string, FactStatement>();
   private readonly flushTx: (events: unknown[], rows: Pending[]) => void;
   eventsWritten = 0;
   warningsWritten = 0;
@@ -60,13 +66,13 @@ export class BatchWriter {
     const one = `(${EVENT_COLUMNS.map(() => '?').join(', ')})`;
     const insert = `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES `;
     this.insertEvent = db.prepare(insert + one);
-    this.insertEvents = db.prepare(insert + Array(EVENTS_PER_STATEMENT).fill(one).join(', '));
+    this.insertEvents = db.prepare(insert + Array(ROWS_PER_STATEMENT).fill(one).join(', '));
     this.insertWarning = db.prepare(
       `INSERT INTO warnings (source_id, src_line, src_offset, message) VALUES (?, ?, ?, ?)`,
     );
     this.flushTx = db.transaction((events: unknown[], rows: Pending[]) => {
       this.writeEvents(events);
-      for (const r of rows) this.writeOne(r);
+      this.writeRows(rows);
     });
   }
 
@@ -112,7 +118,7 @@ export class BatchWriter {
 
   private writeEvents(params: unknown[]): void {
     const n = EVENT_COLUMNS.length;
-    const block = n * EVENTS_PER_STATEMENT;
+    const block = n * ROWS_PER_STATEMENT;
     let i = 0;
     for (; i + block <= params.length; i += block) this.insertEvents.run(params.slice(i, i + block));
     for (; i < params.length; i += n) this.insertEvent.run(params.slice(i, i + n));
@@ -126,29 +132,45 @@ export class BatchWriter {
     this.eventCount = 0;
   }
 
-  private writeOne(r: Pending): void {
-    const s = this.sourceId;
-    if (r.t === 'warning') {
-      this.insertWarning.run(s, r.line, r.offset, r.message);
-      this.warningsWritten++;
-    } else {
+  /**
+   * Facts grouped by table and column set, each group written 16 rows to a statement (the order
+   * of rows inside a table is kept; tables have no order between them).
+   */
+  private writeRows(rows: Pending[]): void {
+    const groups = new Map<string, { st: FactStatement; params: unknown[] }>();
+    for (const r of rows) {
+      if (r.t === 'warning') {
+        this.insertWarning.run(this.sourceId, r.line, r.offset, r.message);
+        this.warningsWritten++;
+        continue;
+      }
       const cols = Object.keys(r.row).filter((k) => r.row[k] !== undefined);
       const key = r.table + ':' + cols.join(',');
-      let st = this.factStatements.get(key);
-      if (!st) {
-        if (!TABLE_NAME.test(r.table)) throw new Error(`bad fact table name ${r.table}`);
-        for (const c of cols) if (!COLUMN_NAME.test(c)) throw new Error(`bad fact column name ${c}`);
-        const all = ['source_id', 'src_line', 'src_offset', ...cols];
-        st = {
-          cols,
-          stmt: this.db.prepare(
-            `INSERT INTO ${r.table} (${all.join(', ')}) VALUES (${all.map(() => '?').join(', ')})`,
-          ),
-        };
-        this.factStatements.set(key, st);
-      }
-      const values = st.cols.map((c) => r.row[c] as string | number | bigint | null);
-      st.stmt.run(s, r.p.src_line, r.p.src_offset, ...values);
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { st: this.factStatement(key, r.table, cols), params: [] }));
+      g.params.push(this.sourceId, r.p.src_line, r.p.src_offset);
+      for (const c of g.st.cols) g.params.push(r.row[c]);
     }
+    for (const { st, params } of groups.values()) {
+      const n = st.cols.length + 3;
+      const block = n * ROWS_PER_STATEMENT;
+      let i = 0;
+      for (; i + block <= params.length; i += block) st.many.run(params.slice(i, i + block));
+      for (; i < params.length; i += n) st.one.run(params.slice(i, i + n));
+    }
+  }
+
+  private factStatement(key: string, table: FactTable, cols: string[]): FactStatement {
+    let st = this.factStatements.get(key);
+    if (!st) {
+      if (!TABLE_NAME.test(table)) throw new Error(`bad fact table name ${table}`);
+      for (const c of cols) if (!COLUMN_NAME.test(c)) throw new Error(`bad fact column name ${c}`);
+      const all = ['source_id', 'src_line', 'src_offset', ...cols];
+      const one = `(${all.map(() => '?').join(', ')})`;
+      const insert = `INSERT INTO ${table} (${all.join(', ')}) VALUES `;
+      st = { cols, one: this.db.prepare(insert + one), many: this.db.prepare(insert + Array(ROWS_PER_STATEMENT).fill(one).join(', ')) };
+      this.factStatements.set(key, st);
+    }
+    return st;
   }
 }
