@@ -82,6 +82,21 @@ function fillHost(c: Candidate, ev: EvidenceResolver, facts: CaseFacts): void {
   c.host ??= ev.hostOf(c.evidence) ?? facts.caseHost;
 }
 
+/**
+ * The explanations that were looked for and not found, said only where the evidence that would
+ * show them is in the case (no kernel log: an OOM kill is not ruled out, it is unknowable).
+ */
+function ruledOut(g: Group, win: Candidate, facts: CaseFacts): string[] {
+  const seen = new Set(g.members.map((m) => m.cause));
+  const out: string[] = [];
+  const pid = win.pid;
+  if (!seen.has('oom-kill') && facts.hasKernel) out.push(`ruled out: OOM kill (no kernel OOM-killer line names pid ${pid})`);
+  if (!seen.has('crash') && facts.hasKernel) out.push(`ruled out: crash (no segfault, trap, abort or core dump of pid ${pid} is logged)`);
+  if (!seen.has('signal') && facts.hasKillAudit) out.push(`ruled out: kill from a process (no audited kill syscall targets pid ${pid})`);
+  if (!seen.has('host-down') && win.cause !== 'host-down') out.push('ruled out: host down (no shutdown, reboot or crash of the host at that time)');
+  return out;
+}
+
 function toMergedIncident(g: Group, facts: CaseFacts, ev: EvidenceResolver, tl: BootTimeline): Incident {
   const [win, ...rest] = g.members as [Candidate, ...Candidate[]];
   const c: Candidate = { ...win, evidence: [...win.evidence], missing: [...(win.missing ?? [])], alternatives: [...(win.alternatives ?? [])], recommendations: [...(win.recommendations ?? [])] };
@@ -115,6 +130,7 @@ function toMergedIncident(g: Group, facts: CaseFacts, ev: EvidenceResolver, tl: 
     const best = timed.reduce((a, b) => (rank(b) < rank(a) ? b : a));
     if (rank(best) < rank(win)) c.time_ms = best.time_ms;
   }
+  for (const r of ruledOut(g, win, facts)) if (!c.alternatives!.includes(r)) c.alternatives!.push(r);
   // Independent confirmation (e.g. pacct AXSIG 9 after an audited kill -9) raises a medium verdict.
   // (Not for host-down: there medium means the shutdown's end is not in the evidence, which a signal does not settle.)
   if (c.confidence === 'medium' && c.cause !== 'host-down' && rest.some((o) => o.signal !== null && o.signal === win.signal && o.cause !== win.cause)) c.confidence = 'high';

@@ -53,6 +53,7 @@ describe.skipIf(!fs.existsSync(LAB))('lab sample: six known incidents', () => {
     expect(cited.some((t) => /^auth\.log.*sshd\[16420\]: Accepted publickey for alice from 127\.0\.0\.1/.test(t))).toBe(true);
     expect(cited.some((t) => /^audit\.log: type=USER_LOGIN .*ses=21/.test(t))).toBe(true);
     expect(i.actor.tty).toBe('pts/1');
+    expect(i.alternatives).toContain('ruled out: OOM kill (no kernel OOM-killer line names pid 16416)');
   });
 
   it('the memcg OOM is one incident with its cgroup, unit, limit and ranked task table', () => {
