@@ -58,6 +58,34 @@ function loginPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: n
 }
 
 /**
+ * sudo logs each command to syslog (local time) and, through PAM/audit, as USER_CMD (epoch): the
+ * same user and command line a moment apart. Hosts without ssh logins in wtmp still have these.
+ */
+function sudoPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: number }> {
+  return db
+    .prepare(
+      `WITH local AS (
+         SELECT c.source_id, c.ts_utc_ms, c.user, c.command FROM commands c
+         WHERE c.via = 'sudo' AND c.user IS NOT NULL AND c.command IS NOT NULL AND c.ts_utc_ms IS NOT NULL
+           AND EXISTS (SELECT 1 FROM events e WHERE e.source_id = c.source_id AND e.src_line = c.src_line
+                       AND e.ts_quality IN ('local_assumed', 'year_inferred'))
+       ),
+       exact AS (
+         SELECT c.user, c.command, c.ts_utc_ms FROM commands c JOIN sources s ON s.id = c.source_id
+         WHERE s.format = 'audit' AND c.via = 'sudo' AND c.user IS NOT NULL AND c.command IS NOT NULL
+       ),
+       pairs AS (
+         SELECT local.source_id, local.ts_utc_ms - exact.ts_utc_ms AS d,
+                CAST(round((local.ts_utc_ms - exact.ts_utc_ms) / ${QUARTER_HOUR_MS}.0) AS INTEGER) * ${QUARTER_HOUR_MS} AS delta
+         FROM local JOIN exact ON exact.user = local.user
+           AND (exact.command = local.command OR local.command LIKE '%/' || exact.command OR local.command LIKE '% ' || exact.command)
+       )
+       SELECT source_id, delta, COUNT(*) AS n FROM pairs WHERE abs(d - delta) <= ${PAIR_TOLERANCE_MS} GROUP BY source_id, delta`,
+    )
+    .all() as Array<{ source_id: number; delta: number; n: number }>;
+}
+
+/**
  * `dmesg -T` prints wall times computed by the collecting process, in its own zone: its lines are
  * found again, by their text, among kernel lines whose instant is exact (kern.log, syslog with
  * RFC 3339 stamps). Only lines whose text occurs once in the dmesg file are used.
@@ -115,14 +143,18 @@ export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[]
   // Both kinds of pairs measure a zone offset (plus whole days): the residual is logging latency,
   // or for dmesg -T the error of the btime it computed wall times from, which stays (and is said).
   const evidence = [
-    { rows: loginPairDeltas(db), what: 'sshd logins found again by pid in wtmp/audit', zoneOfSyslog: true },
+    {
+      rows: [...loginPairDeltas(db), ...sudoPairDeltas(db)],
+      what: 'sshd logins and sudo commands found again in wtmp/audit',
+      zoneOfSyslog: true,
+    },
     { rows: kernelPairDeltas(db), what: 'dmesg -T lines found again among exactly timed kernel lines', zoneOfSyslog: false },
   ];
   for (const { rows, what, zoneOfSyslog } of evidence) {
     const bySource = new Map<number, Map<number, number>>();
     for (const r of rows) {
       const h = bySource.get(r.source_id) ?? new Map<number, number>();
-      h.set(r.delta, r.n);
+      h.set(r.delta, (h.get(r.delta) ?? 0) + r.n);
       bySource.set(r.source_id, h);
     }
     for (const [source_id, histogram] of bySource) {

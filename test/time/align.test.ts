@@ -57,7 +57,7 @@ describe('aligning local times on exact ones', () => {
     expect(rows.map((r) => r.ts_utc_ms)).toEqual(LOGINS.map((l) => l.utc));
     const notes = (db.prepare(`SELECT time_notes FROM sources WHERE path LIKE '%/secure'`).get() as { time_notes: string }).time_notes;
     expect(notes).toContain('UTC-06:00');
-    expect(notes).toContain('3 of 3 sshd logins');
+    expect(notes).toContain('3 of 3 sshd logins and sudo commands');
   });
 
   it('applies the same offset to a local file with no logins of its own', () => {
@@ -68,6 +68,47 @@ describe('aligning local times on exact ones', () => {
   it('moves the facts of those lines with them', () => {
     const l = db.prepare(`SELECT ts_utc_ms FROM logins WHERE kind = 'ssh_accepted' AND pid = 4188`).get() as { ts_utc_ms: number };
     expect(l.ts_utc_ms).toBe(LOGINS[1].utc);
+  });
+});
+
+describe('a host with sudo in secure and audit, no wtmp (UTC+09:00)', () => {
+  it('finds the offset from sudo commands paired with audit USER_CMD', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-align-sudo-'));
+    try {
+      const log = path.join(tmp, 'log');
+      fs.mkdirSync(path.join(log, 'audit'), { recursive: true });
+      const runs = [
+        { utc: Date.UTC(2026, 10, 20, 1, 2, 3, 400), serial: 801, cmd: '/usr/bin/systemctl restart nginx' },
+        { utc: Date.UTC(2026, 10, 20, 3, 4, 5, 600), serial: 902, cmd: '/usr/bin/kill -9 7788' },
+      ];
+      const hex = (t: string) => Buffer.from(t).toString('hex').toUpperCase();
+      fs.writeFileSync(
+        path.join(log, 'secure'),
+        runs.map((r) => `${traditional(r.utc, 540)} db2 sudo:   carol : TTY=pts/1 ; PWD=/home/carol ; USER=root ; COMMAND=${r.cmd}`).join('\n') + '\n',
+      );
+      fs.writeFileSync(
+        path.join(log, 'audit/audit.log'),
+        runs
+          .map(
+            (r) =>
+              `type=USER_CMD msg=audit(${(r.utc / 1000).toFixed(3)}:${r.serial}): pid=5${r.serial} uid=1007 auid=1007 ses=4 msg='cwd="/home/carol" cmd=${hex(r.cmd.replace(/^\/usr\/bin\//, ''))} exe="/usr/bin/sudo" terminal=pts/1 res=success'\u001dUID="carol" AUID="carol"`,
+          )
+          .join('\n') + '\n',
+      );
+      const mtime = new Date(Date.UTC(2026, 10, 21));
+      fs.utimesSync(path.join(log, 'secure'), mtime, mtime);
+      await ingest([log], { db: path.join(tmp, 'case.db') });
+      const d = new Database(path.join(tmp, 'case.db'), { readonly: true });
+      const ts = d
+        .prepare(`SELECT e.ts_utc_ms t FROM events e JOIN sources s ON s.id = e.source_id WHERE s.path LIKE '%/secure' ORDER BY e.src_line`)
+        .all() as Array<{ t: number }>;
+      const notes = (d.prepare(`SELECT time_notes FROM sources WHERE path LIKE '%/secure'`).get() as { time_notes: string }).time_notes;
+      d.close();
+      expect(ts.map((r) => r.t)).toEqual(runs.map((r) => Math.floor(r.utc / 1000) * 1000));
+      expect(notes).toContain('zone offset UTC+09:00');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
 
