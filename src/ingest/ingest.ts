@@ -6,19 +6,18 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { discover, type FoundFile } from '../sources/discover.js';
 import { openDecoded, gzipHeaderMtime, type Compression } from '../sources/decompress.js';
-import { orderRotations, parseRotation, stripCompressionSuffix, type Rotation } from '../sources/rotation.js';
+import { orderRotations, stripCompressionSuffix, type Rotation } from '../sources/rotation.js';
 import { splitLines, splitRecords } from '../sources/units.js';
-import { FORMATS, formatByName } from '../formats/registry.js';
+import { FORMATS } from '../formats/registry.js';
 import type { EventRow, FactRow, FactTable, FormatModule, ParseContext, ParseOutput, Probe, RecordStart, Unit } from '../formats/types.js';
 import { openCaseDb, setMeta, type Db } from '../store/db.js';
 import { BatchWriter } from '../store/writer.js';
 import { SCHEMA_SQL, SOURCE_OWNED_TABLES } from '../store/schema/index.js';
-
-const EVENT_INDEXES = ['events_ts', 'events_pid', 'events_src'] as const;
 import { runPostPasses } from './postpasses.js';
 import { inferOffsetContext } from '../time/zone-inference.js';
-import { civilToMs } from '../time/civil.js';
-import { ZoneConverter } from '../time/civil.js';
+import { civilToMs, ZoneConverter } from '../time/civil.js';
+
+const EVENT_INDEXES = ['events_ts', 'events_pid', 'events_src'] as const;
 
 export interface IngestOptions {
   db: string;
@@ -689,4 +688,3 @@ function pad(n: number): string {
   return n < 10 ? '0' + n : String(n);
 }
 
-export { formatByName, parseRotation };

@@ -55,12 +55,10 @@ export class BatchWriter {
   private readonly insertWarning: Statement;
   private readonly factStatements = new Map<string, FactStatement>();
   private readonly flushTx: (events: unknown[], rows: Pending[]) => void;
-  eventsWritten = 0;
-  warningsWritten = 0;
 
   constructor(
     private readonly db: Db,
-    private sourceId: number,
+    private readonly sourceId: number,
     private readonly batchSize = 10000,
   ) {
     const one = `(${EVENT_COLUMNS.map(() => '?').join(', ')})`;
@@ -74,10 +72,6 @@ export class BatchWriter {
       this.writeEvents(events);
       this.writeRows(rows);
     });
-  }
-
-  setSource(id: number): void {
-    this.sourceId = id;
   }
 
   event(p: Provenance, e: EventRow, raw: string): void {
@@ -122,7 +116,6 @@ export class BatchWriter {
     let i = 0;
     for (; i + block <= params.length; i += block) this.insertEvents.run(params.slice(i, i + block));
     for (; i < params.length; i += n) this.insertEvent.run(params.slice(i, i + n));
-    this.eventsWritten += params.length / n;
   }
 
   /** Drops what is buffered (used when an attempt is restarted). */
@@ -141,7 +134,6 @@ export class BatchWriter {
     for (const r of rows) {
       if (r.t === 'warning') {
         this.insertWarning.run(this.sourceId, r.line, r.offset, r.message);
-        this.warningsWritten++;
         continue;
       }
       const cols = Object.keys(r.row).filter((k) => r.row[k] !== undefined);
