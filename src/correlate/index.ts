@@ -9,7 +9,7 @@ import type { Db } from '../store/db.js';
 import type { EvidenceLine, Incident, IncidentFilter } from './types.js';
 import { type Candidate, CaseFacts, EvidenceResolver, TIME_RANK, describeCandidate, iso, sameHost, toIncident } from './common.js';
 import { oomCandidates } from './oom.js';
-import { signalCandidates } from './signal.js';
+import { loggedKillCandidates, signalCandidates } from './signal.js';
 import { crashCandidates } from './crash.js';
 import { systemdCandidates } from './systemd.js';
 import { forkCandidates } from './forkfail.js';
@@ -46,6 +46,7 @@ function allCandidates(db: Db, ev: EvidenceResolver, tl: BootTimeline, pid: numb
   const list = [
     ...oomCandidates(db, ev),
     ...signalCandidates(db, ev),
+    ...loggedKillCandidates(db, ev),
     ...crashCandidates(db, ev),
     ...systemdCandidates(db, ev),
     ...forkCandidates(db, ev),
@@ -133,7 +134,10 @@ function toMergedIncident(g: Group, facts: CaseFacts, ev: EvidenceResolver, tl: 
   for (const r of ruledOut(g, win, facts)) if (!c.alternatives!.includes(r)) c.alternatives!.push(r);
   // Independent confirmation (e.g. pacct AXSIG 9 after an audited kill -9) raises a medium verdict.
   // (Not for host-down: there medium means the shutdown's end is not in the evidence, which a signal does not settle.)
-  if (c.confidence === 'medium' && c.cause !== 'host-down' && rest.some((o) => o.signal !== null && o.signal === win.signal && o.cause !== win.cause)) c.confidence = 'high';
+  // A candidate whose every line the winner already cites is not independent (systemd-oomd's pids come from pacct).
+  const winKeys = new Set(win.evidence.map(evidenceKey));
+  const independent = (o: Candidate) => o.evidence.some((e) => !winKeys.has(evidenceKey(e)));
+  if (c.confidence === 'medium' && c.cause !== 'host-down' && rest.some((o) => o.signal !== null && o.signal === win.signal && o.cause !== win.cause && independent(o))) c.confidence = 'high';
   if (c.cause === 'signal' && (!c.actor || c.actor.kind === 'unknown')) {
     for (const m of facts.missing(c.time_ms, c.host)) if (!c.missing!.includes(m)) c.missing!.push(m);
   }

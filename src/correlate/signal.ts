@@ -8,7 +8,9 @@
 import type { Db } from '../store/db.js';
 import type { Actor, EvidenceLine } from './types.js';
 import { type Session, reconstructSessions, sessionsAt } from './sessions.js';
-import { type Candidate, EvidenceResolver, ROUTINE_SIGNALS, auditId, decodeAuditHex, emptyActor, signalName } from './common.js';
+import { AUDIT_KILL_RULE, type Candidate, EvidenceResolver, ROUTINE_SIGNALS, auditId, decodeAuditHex, emptyActor, signalName } from './common.js';
+import { signalNumber } from '../lookups/signals.js';
+import { type PacctRow, pacctText } from './exit.js';
 
 interface SignalRow {
   id: number;
@@ -55,6 +57,7 @@ interface LoginRow {
 
 interface CommandRow {
   source_id: number;
+  host?: string | null;
   src_line: number;
   ts_utc_ms: number | null;
   via: string;
@@ -403,6 +406,152 @@ export function signalCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
       recommendations: recommendations.length ? recommendations : [],
       standalone: !(self && sig !== null && ROUTINE_SIGNALS.has(sig)),
     });
+  }
+  return out;
+}
+
+/** What a logged `kill` command line asks for: the signal and the pids it names. */
+export interface KillRequest {
+  signal: number;
+  pids: number[];
+  /** pkill/killall: process names, not pids. */
+  names: string[];
+}
+
+/**
+ * Parses a kill(1)/pkill(1)/killall(1) command line as sudo or cron logged it
+ * (`/usr/bin/kill -9 4242`, `kill -s KILL 4242`, `pkill -f worker`). Negative numbers are process
+ * groups (`kill -9 -4242`) and `-1` is every process: those are not read as a pid here.
+ * Returns null for anything that is not a kill command.
+ */
+export function parseKillCommand(cmd: string | null): KillRequest | null {
+  if (!cmd) return null;
+  const words = cmd.trim().split(/\s+/);
+  // `sudo` logs the command itself; a cron CMD may wrap it (`/bin/sh -c`) — only a plain first word is read.
+  const tool = (words[0] ?? '').replace(/^.*\//, '');
+  if (tool !== 'kill' && tool !== 'pkill' && tool !== 'killall') return null;
+  let signal = 15; // the default of all three tools
+  const pids: number[] = [];
+  const names: string[] = [];
+  for (let k = 1; k < words.length; k++) {
+    const w = words[k]!;
+    if (w === '-s' || w === '-n' || w === '--signal') {
+      const n = signalNumber(words[++k] ?? '');
+      if (n === null) return null;
+      signal = n;
+    } else if (/^--signal=/.test(w)) {
+      const n = signalNumber(w.slice(9));
+      if (n === null) return null;
+      signal = n;
+    } else if (/^-(\d+|[A-Za-z][A-Za-z0-9+-]*)$/.test(w) && signalNumber(w.slice(1)) !== null && pids.length === 0 && names.length === 0) {
+      signal = signalNumber(w.slice(1))!;
+    } else if (w === '-l' || w === '-L' || w === '--list' || w === '-0' || w === '-s0') {
+      return null; // lists signals or only probes
+    } else if (w.startsWith('-')) {
+      continue; // pkill -f, killall -u …: options of the name match
+    } else if (tool === 'kill' && /^\d+$/.test(w)) {
+      pids.push(Number(w));
+    } else if (tool !== 'kill') {
+      names.push(w);
+    }
+  }
+  if (!pids.length && !names.length) return null;
+  return { signal, pids, names };
+}
+
+/** How far a logged kill command and a pacct death by the same signal may be apart. */
+const LOGGED_KILL_MS = 3_000;
+
+/**
+ * Kills known only from the command that ran them (sudo or cron logged `kill -9 4242`), for hosts
+ * without an audit kill rule. The command says what was asked, not that the signal was delivered or
+ * ended the process: alone it is low; a pacct record of the pid dying of that very signal then makes
+ * it medium (two independent sources, still no syscall record). pkill/killall name no pid, so they
+ * only count where pacct shows a process of that name dying of the signal at that moment.
+ */
+export function loggedKillCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
+  const cmds = db.prepare(`SELECT * FROM commands WHERE via IN ('sudo', 'cron') AND ts_utc_ms IS NOT NULL AND command IS NOT NULL`).all() as CommandRow[];
+  if (!cmds.length) return [];
+  const resolver = new ActorResolver(db, ev);
+  const pacctByPid = db.prepare(
+    `SELECT * FROM pacct_records WHERE pid = ? AND end_utc_ms BETWEEN ? AND ? ORDER BY ABS(end_utc_ms - ?) LIMIT 1`,
+  );
+  const pacctByComm = db.prepare(`SELECT * FROM pacct_records WHERE end_utc_ms BETWEEN ? AND ? AND exit_signal = ?`);
+  const lastLine = db.prepare(
+    `SELECT program, source_id, src_line FROM events WHERE pid = ? AND ts_utc_ms BETWEEN ? AND ? AND program IS NOT NULL ORDER BY ts_utc_ms DESC LIMIT 1`,
+  );
+  const out: Candidate[] = [];
+  for (const c of cmds) {
+    // sudo logs `COMMAND=/usr/bin/kill -9 4242`; a cron CMD line may carry the job pid as `[123] …`.
+    const req = parseKillCommand((c.command ?? '').replace(/^\[\d+\]\s*/, ''));
+    if (!req) continue;
+    const t = c.ts_utc_ms!;
+    type Target = { pid: number; comm: string | null; pacct: { source_id: number; src_line: number; end_utc_ms: number; exit_signal: number | null; comm: string | null } | null };
+    const targets: Target[] = [];
+    for (const pid of req.pids) {
+      if (pid <= 1) continue;
+      const p = pacctByPid.get(pid, t - LOGGED_KILL_MS, t + LOGGED_KILL_MS, t) as Target['pacct'] | undefined;
+      targets.push({ pid, comm: p?.comm ?? null, pacct: p && p.exit_signal === req.signal ? p : null });
+    }
+    if (req.names.length) {
+      for (const p of pacctByComm.all(t - LOGGED_KILL_MS, t + LOGGED_KILL_MS, req.signal) as Array<NonNullable<Target['pacct']> & { pid: number }>) {
+        if (p.comm && req.names.some((n) => n.slice(0, 15) === p.comm || n.endsWith(`/${p.comm}`))) targets.push({ pid: p.pid, comm: p.comm, pacct: p });
+      }
+    }
+    for (const tg of targets) {
+      if (req.names.length && !tg.pacct) continue;
+      const pseudo: SignalRow = {
+        id: 0, source_id: c.source_id, src_line: c.src_line, ts_utc_ms: t, host: c.host ?? null,
+        audit_stamp: null, syscall: null, success: null, exit_code: null,
+        sender_pid: null, sender_ppid: c.via === 'cron' ? c.pid : null, sender_comm: null, sender_exe: null, sender_uid: null,
+        sender_user: c.run_as, sender_auid: c.auid, sender_auser: c.user, sender_ses: c.ses, sender_tty: c.tty,
+        sender_proctitle: null, target_pid: tg.pid, target_comm: tg.comm, signal: req.signal,
+      };
+      // Without pacct, the name the pid last logged under (weak: the pid may have been reused since).
+      const seen = tg.comm === null ? (lastLine.get(tg.pid, t - 3_600_000, t + 1000) as { program: string | null; source_id: number; src_line: number } | undefined) : undefined;
+      if (seen?.program) pseudo.target_comm = seen.program;
+      const { actor, evidence, notes, recommendations } = resolver.resolve(pseudo, pseudo.target_comm);
+      if (seen?.program) evidence.push(ev.line(seen.source_id, seen.src_line, { role: `last line written by pid ${tg.pid} before the kill` }));
+      if (c.via === 'sudo' && actor.via !== 'sudo') {
+        // The command row itself is the sudo line: the resolver matched it by pid/user, this is a fallback.
+        actor.kind = 'user';
+        actor.via = 'sudo';
+        actor.user ??= c.user;
+        actor.command = c.command;
+        evidence.unshift(ev.line(c.source_id, c.src_line, { role: 'the sudo command', decisive: true }));
+      }
+      if (tg.pacct) {
+        evidence.push(
+          ev.line(tg.pacct.source_id, tg.pacct.src_line, {
+            role: `process accounting: pid ${tg.pid} ended by ${signalName(req.signal)}`, text: pacctText(tg.pacct as unknown as PacctRow), ts_utc_ms: tg.pacct.end_utc_ms,
+          }),
+        );
+      }
+      const who = actor.via === 'cron' ? `a cron job of ${actor.user ?? '?'}` : `${actor.user ?? c.user ?? '?'} via sudo${actor.from_host ? ` (logged in from ${actor.from_host})` : ''}`;
+      out.push({
+        cause: 'signal',
+        strength: 60,
+        host: pseudo.host,
+        pid: tg.pid,
+        comm: pseudo.target_comm,
+        comm_weak: tg.comm === null,
+        time_ms: t,
+        signal: req.signal,
+        confidence: tg.pacct ? 'medium' : 'low',
+        summary:
+          `${signalName(req.signal)} sent to ${pseudo.target_comm ?? 'pid'} ${pseudo.target_comm ? `(pid ${tg.pid})` : tg.pid} by ${who}: ${actor.command ?? c.command}` +
+          (tg.pacct ? `; process accounting shows it ended by ${signalName(req.signal)} then` : '; nothing shows the process ended then'),
+        actor,
+        evidence,
+        missing: [
+          `no audit kill record: the kill is inferred from the logged command${tg.pacct ? ' and process accounting' : ''}, the syscall itself was not recorded; load \`${AUDIT_KILL_RULE}\` to record it`,
+          ...notes,
+        ],
+        recommendations,
+        // A command that names a pid is a disappearance only when something shows the process ended.
+        standalone: tg.pacct !== null,
+      });
+    }
   }
   return out;
 }

@@ -9,7 +9,7 @@
 // timeout, leftover processes, a stop request: then who ran `systemctl stop` matters), and
 // systemd-oomd / earlyoom are OOM kills without any kernel report.
 import type { Db } from '../store/db.js';
-import type { Actor, Cause } from './types.js';
+import type { Actor, Cause, EvidenceLine } from './types.js';
 import { type Candidate, type ProcessEndRow, EvidenceResolver, emptyActor, signalName } from './common.js';
 
 interface ServiceRow {
@@ -173,23 +173,7 @@ export function systemdCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
     .all() as ProcessEndRow[]) {
     const line = ev.line(e.source_id, e.src_line, { role: e.kind.replace('_', ' '), decisive: true });
     if (e.kind === 'oomd_kill' || e.kind === 'earlyoom_kill') {
-      const oomd = e.kind === 'oomd_kill';
-      out.push({
-        cause: 'oom-kill',
-        strength: 90,
-        host: e.host,
-        pid: e.pid!,
-        comm: e.comm,
-        time_ms: e.ts_utc_ms,
-        boot: e.boot_key,
-        signal: e.signal ?? 9,
-        confidence: 'high',
-        summary: `${oomd ? 'systemd-oomd' : 'earlyoom'} killed ${e.comm ?? 'the process'} (pid ${e.pid}) under memory pressure${e.cgroup ? ` in ${e.cgroup}` : ''}${e.detail ? `: ${e.detail}` : ''}`,
-        actor: { ...emptyActor(oomd ? 'systemd' : 'unknown'), via: oomd ? 'systemd' : null, command: oomd ? 'systemd-oomd' : 'earlyoom' },
-        evidence: [line],
-        recommendations: ['lower the memory use of the unit or raise the pressure limit (ManagedOOMMemoryPressureLimit= / earlyoom -m)'],
-        standalone: true,
-      });
+      out.push(userspaceOomCandidate(db, ev, e, line));
     } else if (e.kind === 'unit_oom') {
       out.push({
         cause: 'oom-kill', strength: 40, host: e.host, pid: e.pid!, comm: e.comm, time_ms: e.ts_utc_ms, signal: 9, confidence: 'medium',
@@ -200,6 +184,150 @@ export function systemdCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
         cause: 'systemd', strength: 75, host: e.host, pid: e.pid!, comm: e.comm, time_ms: e.ts_utc_ms, signal: e.signal, confidence: 'high',
         summary: `systemd killed ${e.comm ?? 'the process'} (pid ${e.pid})${e.unit ? ` of ${e.unit}` : ''}${e.kind === 'unit_timeout' ? ' after a stop timeout' : ''}`,
         actor: { ...emptyActor('systemd'), via: 'systemd' }, evidence: [line], standalone: true,
+      });
+    }
+  }
+  out.push(...oomdScopeCandidates(db, ev));
+  return out;
+}
+
+interface KilledPacct {
+  source_id: number;
+  src_line: number;
+  pid: number;
+  uid: number | null;
+  comm: string | null;
+  end_utc_ms: number;
+  begin_utc_ms: number | null;
+  exit_signal: number;
+}
+
+/** The daemon that wrote a line: its pid and name, from the event the fact came from. */
+function writerOf(db: Db, e: { source_id: number; src_line: number }): { pid: number | null; program: string | null } {
+  const r = db.prepare(`SELECT pid, program FROM events WHERE source_id = ? AND src_line = ?`).get(e.source_id, e.src_line) as
+    | { pid: number | null; program: string | null }
+    | undefined;
+  return { pid: r?.pid ?? null, program: r?.program ?? null };
+}
+
+/** A pacct record ends within this of the oomd line (pacct end times are tick-rounded, the kill takes a moment). */
+const OOMD_PACCT_MS = 2_000;
+
+/**
+ * earlyoom (or an oomd row that names a pid): the daemon's own line names the victim. earlyoom
+ * sends SIGTERM first and, when the process does not exit in time, logs `escalating to SIGKILL
+ * after N seconds` without repeating the pid; that line (before `process N exited`) makes it a kill
+ * by SIGKILL at that instant.
+ */
+function userspaceOomCandidate(db: Db, ev: EvidenceResolver, e: ProcessEndRow, line: EvidenceLine): Candidate {
+  const oomd = e.kind === 'oomd_kill';
+  const daemon = oomd ? 'systemd-oomd' : 'earlyoom';
+  const writer = writerOf(db, e);
+  let signal = e.signal ?? 9;
+  let time = e.ts_utc_ms;
+  const evidence = [line];
+  if (!oomd && signal !== 9 && writer.pid !== null) {
+    const after = db
+      .prepare(`SELECT src_line, ts_utc_ms, message FROM events WHERE source_id = ? AND src_line > ? AND program = 'earlyoom' AND pid = ? ORDER BY src_line LIMIT 20`)
+      .all(e.source_id, e.src_line, writer.pid) as Array<{ src_line: number; ts_utc_ms: number | null; message: string }>;
+    for (const a of after) {
+      if (a.message.startsWith('sending ') || a.message.startsWith('Killing process')) break; // the next victim
+      if (a.message.startsWith('escalating to SIGKILL')) {
+        signal = 9;
+        time = a.ts_utc_ms ?? time;
+        line.decisive = false;
+        evidence.push(ev.line(e.source_id, a.src_line, { role: 'earlyoom escalated to SIGKILL: the process had not exited', decisive: true }));
+      } else if (a.message.startsWith(`process ${e.pid} exited`) || a.message.startsWith(`process ${e.pid} did not exit`) || a.message.startsWith('kill failed')) {
+        evidence.push(ev.line(e.source_id, a.src_line, { role: 'what earlyoom saw after the signal' }));
+        break;
+      }
+    }
+  }
+  return {
+    cause: 'oom-kill',
+    strength: 90,
+    host: e.host,
+    pid: e.pid!,
+    comm: e.comm,
+    time_ms: time,
+    boot: e.boot_key,
+    signal,
+    confidence: 'high',
+    summary: `${daemon} killed ${e.comm ?? 'the process'} (pid ${e.pid}) with ${signalName(signal) ?? 'a signal'} under memory pressure${e.cgroup ? ` in ${e.cgroup}` : ''}${e.detail ? `: ${e.detail}` : ''}`,
+    // earlyoom is neither the kernel nor systemd: the contract has no kind for a user-space OOM
+    // daemon, so the kind stays unknown and the sender fields name it.
+    actor: {
+      ...emptyActor(oomd ? 'systemd' : 'unknown'),
+      via: oomd ? 'systemd' : null,
+      command: daemon,
+      sender_pid: writer.pid,
+      sender_comm: writer.program ?? daemon,
+    },
+    evidence,
+    recommendations: [oomd ? 'lower the memory use of the unit or raise its pressure limit (ManagedOOMMemoryPressureLimit=)' : 'lower the memory use or adjust the earlyoom thresholds (earlyoom -m / -s, --prefer / --avoid)'],
+    standalone: true,
+  };
+}
+
+/**
+ * systemd-oomd names the cgroup it killed, never a pid (formats.md §6.8): it SIGKILLs every
+ * process of the cgroup. The processes are found in process accounting: records ended by SIGKILL
+ * within 2 s of the oomd line, and, for a cgroup under `user-<uid>.slice`, of that uid. This ties
+ * them to the cgroup by time and owner only (pacct has no cgroup), so the verdict is medium and
+ * says so. Cause 'oom-kill' with actor systemd (via systemd, command systemd-oomd): a user-space OOM
+ * kill is still a death from memory exhaustion, and systemd's oomd is the one that sent SIGKILL.
+ * Without such records no per-process incident is made: a pid cannot be invented, and the oomd line
+ * is then only context (the unit's `Failed with result 'oom-kill'` still says the scope died).
+ */
+function oomdScopeCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
+  const out: Candidate[] = [];
+  const rows = db.prepare(`SELECT * FROM process_ends WHERE kind = 'oomd_kill' AND pid IS NULL AND ts_utc_ms IS NOT NULL`).all() as ProcessEndRow[];
+  if (!rows.length) return out;
+  const killed = db.prepare(
+    `SELECT source_id, src_line, pid, uid, comm, end_utc_ms, begin_utc_ms, exit_signal FROM pacct_records
+     WHERE exit_signal = 9 AND end_utc_ms BETWEEN ? AND ? ORDER BY end_utc_ms, src_line`,
+  );
+  const unitLines = db.prepare(
+    `SELECT source_id, src_line, action FROM services WHERE unit = ? AND ts_utc_ms BETWEEN ? AND ? AND action IN ('failed', 'oomd_kill', 'killed', 'stopped') ORDER BY ts_utc_ms`,
+  );
+  for (const e of rows) {
+    const t = e.ts_utc_ms!;
+    const cgroup = e.cgroup ?? '';
+    const uidM = /\/user-(\d+)\.slice\//.exec(cgroup);
+    const sliceUid = uidM ? Number(uidM[1]) : null;
+    const members = (killed.all(t - OOMD_PACCT_MS, t + OOMD_PACCT_MS) as KilledPacct[]).filter((p) => sliceUid === null || p.uid === sliceUid);
+    if (!members.length) continue;
+    const writer = writerOf(db, e);
+    const context = e.unit ? (unitLines.all(e.unit, t - 1000, t + 10_000) as Array<{ source_id: number; src_line: number; action: string }>) : [];
+    for (const p of members) {
+      const evidence = [
+        ev.line(e.source_id, e.src_line, { role: 'systemd-oomd killed the cgroup', decisive: true }),
+        ev.line(p.source_id, p.src_line, {
+          role: `process accounting: pid ${p.pid} ended by SIGKILL at that moment`,
+          text: `pacct: ${p.comm ?? '?'} pid ${p.pid} uid ${p.uid ?? '?'} ended ${new Date(p.end_utc_ms).toISOString()} signal 9 (SIGKILL)`,
+          ts_utc_ms: p.end_utc_ms,
+        }),
+        ...context.map((x) => ev.line(x.source_id, x.src_line, { role: `systemd: ${e.unit} ${x.action}` })),
+      ];
+      out.push({
+        cause: 'oom-kill',
+        strength: 88,
+        host: e.host,
+        pid: p.pid,
+        comm: p.comm,
+        time_ms: t,
+        start_ms: p.begin_utc_ms,
+        boot: e.boot_key,
+        signal: 9,
+        confidence: 'medium',
+        summary: `systemd-oomd killed ${e.unit ?? cgroup} (${e.detail ?? 'memory pressure'}); ${p.comm ?? 'the process'} (pid ${p.pid}) died of SIGKILL at that moment`,
+        actor: { ...emptyActor('systemd'), via: 'systemd', command: 'systemd-oomd', sender_pid: writer.pid, sender_comm: writer.program ?? 'systemd-oomd' },
+        evidence,
+        missing: [
+          `systemd-oomd names the cgroup ${cgroup}, not its processes: pid ${p.pid} is tied to it by process accounting (SIGKILL within ${OOMD_PACCT_MS / 1000} s${sliceUid !== null ? `, uid ${sliceUid} of the user slice` : ''}), not by cgroup membership; the journal's _SYSTEMD_CGROUP/_PID fields of the process would prove it`,
+        ],
+        recommendations: ['lower the memory use of the unit or raise its pressure limit (ManagedOOMMemoryPressureLimit=), or exclude it (ManagedOOMPreference=avoid)'],
+        standalone: true,
       });
     }
   }
