@@ -140,6 +140,8 @@ export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[]
   const shifts: SourceShift[] = [];
   /** Zone offsets that paired syslog-family sources agree on (0 included: already right). */
   const syslogOffsets = new Set<number>();
+  /** The whole correction each paired syslog-family source agreed on. */
+  const syslogDeltas: Array<{ source_id: number; delta: number }> = [];
   // Both kinds of pairs measure a zone offset (plus whole days): the residual is logging latency,
   // or for dmesg -T the error of the btime it computed wall times from, which stays (and is said).
   const evidence = [
@@ -160,34 +162,44 @@ export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[]
     for (const [source_id, histogram] of bySource) {
       const c = consensus(histogram);
       if (!c) continue;
-      if (zoneOfSyslog) syslogOffsets.add(c.delta - Math.round(c.delta / DAY_MS) * DAY_MS);
+      if (zoneOfSyslog) {
+        syslogOffsets.add(c.delta - Math.round(c.delta / DAY_MS) * DAY_MS);
+        syslogDeltas.push({ source_id, delta: c.delta });
+      }
       if (c.delta === 0) continue;
       const total = [...histogram.values()].reduce((a, b) => a + b, 0);
       shifts.push({ source_id, delta_ms: c.delta, pairs: c.support, how: `shifted by ${describe(c.delta)}: ${c.support} of ${total} ${what}` });
     }
   }
   // Syslog files of the host with local times but no login lines (messages, cron) take the zone
-  // offset the paired syslog files agree on, not their year correction. dmesg -T is left out: its
-  // zone is the collecting shell's, not the syslog daemon's.
-  if (syslogOffsets.size === 1) {
-    const offset = [...syslogOffsets][0];
-    if (offset !== 0) {
-      const paired = new Set(shifts.map((s) => s.source_id));
-      const others = db
-        .prepare(
-          `SELECT DISTINCT e.source_id FROM events e JOIN sources s ON s.id = e.source_id
-           WHERE e.ts_quality = 'local_assumed' AND s.format <> 'dmesg'`,
-        )
-        .all() as Array<{ source_id: number }>;
-      for (const o of others) {
-        if (paired.has(o.source_id)) continue;
-        shifts.push({
-          source_id: o.source_id,
-          delta_ms: offset,
-          pairs: 0,
-          how: `shifted by zone offset UTC${formatOffset(offset / 60000)} found by pairing sshd logins of other files with wtmp/audit`,
-        });
-      }
+  // offset the paired syslog files agree on; and, when their year came from a file mtime just as
+  // the paired files' did (a copy resets every mtime alike), the paired files' year correction.
+  // dmesg -T is left out: its zone is the collecting shell's, not the syslog daemon's.
+  const notesOf = new Map(
+    (db.prepare(`SELECT id, time_notes FROM sources`).all() as Array<{ id: number; time_notes: string | null }>).map((r) => [r.id, r.time_notes ?? '']),
+  );
+  const fromMtime = (id: number) => (notesOf.get(id) ?? '').includes('from file mtime');
+  const offset = syslogOffsets.size === 1 ? [...syslogOffsets][0]! : 0;
+  const mtimeDays = new Set(syslogDeltas.filter((d) => fromMtime(d.source_id)).map((d) => Math.round(d.delta / DAY_MS)));
+  const days = mtimeDays.size === 1 ? [...mtimeDays][0]! : 0;
+  if (offset !== 0 || days !== 0) {
+    const paired = new Set(syslogDeltas.map((d) => d.source_id));
+    const others = db
+      .prepare(
+        `SELECT e.source_id, MAX(e.ts_quality = 'local_assumed') AS local FROM events e JOIN sources s ON s.id = e.source_id
+         WHERE e.ts_quality IN ('local_assumed', 'year_inferred') AND s.format <> 'dmesg' GROUP BY e.source_id`,
+      )
+      .all() as Array<{ source_id: number; local: number }>;
+    for (const o of others) {
+      if (paired.has(o.source_id)) continue;
+      const delta = (o.local ? offset : 0) + (fromMtime(o.source_id) ? days * DAY_MS : 0);
+      if (delta === 0) continue;
+      shifts.push({
+        source_id: o.source_id,
+        delta_ms: delta,
+        pairs: 0,
+        how: `shifted by ${describe(delta)} found by pairing sshd logins and sudo commands of other files of the host with wtmp/audit`,
+      });
     }
   }
   const shiftEvents = db.prepare(

@@ -112,6 +112,39 @@ describe('a host with sudo in secure and audit, no wtmp (UTC+09:00)', () => {
   });
 });
 
+describe('copied logs whose mtimes were reset a year after the events', () => {
+  it('corrects the year of every mtime-dated syslog file of the host, not only the ones with logins', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-align-year-'));
+    try {
+      const log = path.join(tmp, 'log');
+      fs.mkdirSync(log);
+      const year = 365 * 86400000;
+      const logins = LOGINS.map((l) => ({ ...l, utc: l.utc - year })); // November 2025
+      fs.writeFileSync(
+        path.join(log, 'auth.log'),
+        logins.map((l) => `${traditional(l.utc, 60)} web1 sshd[${l.pid}]: Accepted publickey for ${l.user} from ${l.host} port 50022 ssh2`).join('\n') + '\n',
+      );
+      const appUtc = Date.UTC(2025, 10, 20, 17, 0, 0);
+      fs.writeFileSync(path.join(log, 'syslog'), `${traditional(appUtc, 60)} web1 app[900]: worker started\n`);
+      fs.writeFileSync(
+        path.join(log, 'wtmp'),
+        Buffer.concat(logins.map((l) => utmpRecord({ type: USER_PROCESS, pid: l.pid, line: 'pts/0', id: 'ts/0', user: l.user, host: l.host, sec: l.utc / 1000 }))),
+      );
+      const copied = new Date(Date.UTC(2026, 10, 21)); // the day of the copy, not of the logs
+      for (const f of ['auth.log', 'syslog', 'wtmp']) fs.utimesSync(path.join(log, f), copied, copied);
+      await ingest([log], { db: path.join(tmp, 'case.db') });
+      const d = new Database(path.join(tmp, 'case.db'), { readonly: true });
+      const t = (name: string) =>
+        (d.prepare(`SELECT MIN(e.ts_utc_ms) t FROM events e JOIN sources s ON s.id = e.source_id WHERE s.path LIKE ?`).get(`%/${name}`) as { t: number }).t;
+      expect(t('auth.log')).toBe(logins[0].utc);
+      expect(t('syslog')).toBe(appUtc);
+      d.close();
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('pair arithmetic', () => {
   it('needs two agreeing pairs and a majority', () => {
     expect(consensus(new Map([[5, 2], [7, 1]]))).toEqual({ delta: 5, support: 2 });
