@@ -413,7 +413,6 @@ async function parseSource(
   const warnKinds = new Map<string, number>();
   let firstUnitSha: string | null = null;
   let completeUnits = 0; // units ending in a newline (or whole records): a torn last line is redone when the file grows
-  let lastUnitComplete = true;
 
   let current: Unit | null = null;
   let inPrefix = false;
@@ -521,10 +520,8 @@ async function parseSource(
   }
   const parser = format.createParser(ctx);
 
-  const fileLevelBefore = () => {
-    db.prepare(`DELETE FROM warnings WHERE source_id=? AND src_line IS NULL`).run(sourceId);
-  };
-  fileLevelBefore();
+  // File-level warnings are written again by this attempt.
+  db.prepare(`DELETE FROM warnings WHERE source_id=? AND src_line IS NULL`).run(sourceId);
 
   let lastReport = Date.now();
   for await (const unit of unitsIter) {
@@ -560,7 +557,7 @@ async function parseSource(
     }
     for (const n of pendingNotes) if (!inPrefix) warnRow(n.unit.index, n.unit.offset, n.message);
     pendingNotes.length = 0;
-    if (unit.truncated === false && format.unit === 'record' && unit.bytes.length !== job.recordSize) {
+    if (format.unit === 'record' && unit.bytes.length !== job.recordSize) {
       out.skip(`record of ${unit.bytes.length} bytes`);
     } else {
       try {
@@ -573,8 +570,7 @@ async function parseSource(
     if (unitState === 0) out.skip(`parser ${format.name} gave no row`);
     const end = unit.offset + unit.bytes.length + (format.unit === 'line' ? 1 : 0);
     // A line is complete if a newline followed it (the decoded stream continues past it).
-    lastUnitComplete = format.unit === 'record' || end <= hashed;
-    if (lastUnitComplete) completeUnits = unit.index;
+    if (format.unit === 'record' || end <= hashed) completeUnits = unit.index;
     if (unit.index > prefixStartUnits) {
       units++;
       if (inPrefix) dedupUnits++;
