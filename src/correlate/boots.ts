@@ -149,8 +149,7 @@ export class BootTimeline {
     const journal = new Map<string, { host: string | null; first_ms: number; last_ms: number }>();
     for (const g of db
       .prepare(
-        `SELECT source_id, boot_key, MAX(host) AS host, MIN(ts_utc_ms) AS first_ms, MAX(ts_utc_ms) AS last_ms FROM events
-         WHERE ts_utc_ms IS NOT NULL GROUP BY source_id, boot_key`,
+        `SELECT source_id, boot_key, host, first_ms, last_ms FROM segments WHERE timed_lines > 0`,
       )
       .all() as Array<{ source_id: number; boot_key: string | null; host: string | null; first_ms: number; last_ms: number }>) {
       segLast.set(`${g.source_id}|${g.boot_key ?? ''}`, g.last_ms);
@@ -270,9 +269,10 @@ export class BootTimeline {
     }
     for (const e of db
       .prepare(
-        `SELECT source_id, src_line, ts_utc_ms, host, program, message FROM events
-         WHERE ts_utc_ms IS NOT NULL AND program IN ('systemd', 'systemd-logind', 'systemd-shutdown', 'init', 'shutdown')
-         AND (message LIKE 'System is %' OR message LIKE 'The system will %' OR message LIKE 'Reached target %'
+        `SELECT e.source_id AS source_id, e.src_line AS src_line, e.ts_utc_ms AS ts_utc_ms, e.host AS host, e.program AS program, e.message AS message
+         FROM notable_lines n JOIN events e ON e.source_id = n.source_id AND e.src_line = n.src_line
+         WHERE n.kind = 'shutdown' AND e.ts_utc_ms IS NOT NULL AND e.program IN ('systemd', 'systemd-logind', 'systemd-shutdown', 'init', 'shutdown')
+         AND (e.message LIKE 'System is %' OR message LIKE 'The system will %' OR message LIKE 'Reached target %'
               OR message LIKE 'Sending SIG% to remaining processes%' OR message = 'Shutting down.'
               OR message LIKE 'Switching to runlevel: %' OR message LIKE 'shutting down for system %')`,
       )

@@ -210,12 +210,13 @@ export class CaseFacts {
     this.hasAudit = one(`SELECT 1 FROM audit_records LIMIT 1`) || one(`SELECT 1 FROM signals LIMIT 1`);
     this.hasKillAudit = one(`SELECT 1 FROM signals LIMIT 1`);
     this.hasPacct = one(`SELECT 1 FROM pacct_records LIMIT 1`);
-    this.hasKernel = one(`SELECT 1 FROM events WHERE program = 'kernel' LIMIT 1`);
+    this.hasKernel = one(`SELECT 1 FROM segments WHERE kernel_lines > 0 LIMIT 1`);
+    // One row per source (segments are few: one per boot a file shows).
     this.coverage = db
       .prepare(
-        `SELECT e.source_id AS source_id, s.path AS path, MAX(e.host) AS host, MIN(e.ts_utc_ms) AS first_ms, MAX(e.ts_utc_ms) AS last_ms,
-         COUNT(e.host) AS lines
-         FROM events e JOIN sources s ON s.id = e.source_id WHERE e.ts_utc_ms IS NOT NULL GROUP BY e.source_id`,
+        `SELECT g.source_id AS source_id, s.path AS path, MAX(g.host) AS host, MIN(g.first_ms) AS first_ms, MAX(g.last_ms) AS last_ms,
+         SUM(g.host_lines) AS lines
+         FROM segments g JOIN sources s ON s.id = g.source_id WHERE g.timed_lines > 0 GROUP BY g.source_id`,
       )
       .all() as Coverage[];
     const perHost = new Map<string, number>();
@@ -227,8 +228,9 @@ export class CaseFacts {
       `SELECT ts_utc_ms, kind, detail FROM audit_loss WHERE kind IS NOT 'kernel_ratelimit' AND (ts_utc_ms IS NULL OR ts_utc_ms BETWEEN ? AND ?) LIMIT 5`,
     );
     this.suppressedStmt = db.prepare(
-      `SELECT ts_utc_ms, message FROM events WHERE ts_utc_ms BETWEEN ? AND ? AND program = 'kernel'
-       AND (message LIKE '%callbacks suppressed%' OR message LIKE '%messages suppressed%') LIMIT 3`,
+      `SELECT e.ts_utc_ms AS ts_utc_ms, e.message AS message FROM notable_lines n
+       JOIN events e ON e.source_id = n.source_id AND e.src_line = n.src_line
+       WHERE n.kind = 'ratelimit' AND e.ts_utc_ms BETWEEN ? AND ? LIMIT 3`,
     );
   }
 

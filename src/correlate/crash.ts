@@ -73,7 +73,9 @@ export function crashCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
   // Kernel lines no parser turned into facts.
   const kernel = db
     .prepare(
-      `SELECT source_id, src_line, ts_utc_ms, host, boot_key, uptime_s, message FROM events WHERE program = 'kernel'
+      `SELECT e.source_id AS source_id, e.src_line AS src_line, e.ts_utc_ms AS ts_utc_ms, e.host AS host, e.boot_key AS boot_key,
+              e.uptime_s AS uptime_s, e.message AS message
+       FROM notable_lines n JOIN events e ON e.source_id = n.source_id AND e.src_line = n.src_line WHERE n.kind = 'crash' AND e.program = 'kernel'
        AND (message LIKE '%]: segfault at %' OR message LIKE '%] trap %' OR message LIKE '%] general protection%')`,
     )
     .all() as Array<ProcessEndRow & { uptime_s: number | null; message: string }>;

@@ -40,11 +40,32 @@ function killedBy(r: PacctRow): number | null {
   return r.exit_signal ?? null;
 }
 
-export function pacctCandidates(db: Db, ev: EvidenceResolver, pid: number | null = null): Candidate[] {
-  const rows = (
-    pid === null ? db.prepare(`SELECT * FROM pacct_records`).all() : db.prepare(`SELECT * FROM pacct_records WHERE pid = ?`).all(pid)
-  ) as PacctRow[];
+/** Killed by a signal that is not routine (SIGHUP, SIGINT, SIGPIPE), or dumped core. */
+const UNUSUAL_SQL = `((flags & ${ACORE}) != 0 OR (exit_signal IS NOT NULL AND exit_signal NOT IN (${[...ROUTINE_SIGNALS].join(', ')})
+  AND (flags IS NULL OR (flags & ${AXSIG}) != 0)))`;
+
+/**
+ * Candidates from pacct records. A busy host writes a record for every process that ends: those
+ * that show nothing unusual (an exit, a SIGPIPE in a pipeline) are rows, not candidates, unless
+ * asked for by pid. So: `{ pid }` gives every record of that pid; `{ unusual: true }` the records
+ * of deaths by a non-routine signal or with a core dump, case-wide; `{ pids, unusual: false }`
+ * the other records of those pids, which can only confirm what another module found.
+ */
+export function pacctCandidates(
+  db: Db,
+  ev: EvidenceResolver,
+  which: { pid: number } | { unusual: true } | { pids: Iterable<number>; unusual: false },
+): Candidate[] {
   const out: Candidate[] = [];
+  let rows: Iterable<PacctRow>;
+  if ('pid' in which) rows = db.prepare(`SELECT * FROM pacct_records WHERE pid = ?`).all(which.pid) as PacctRow[];
+  else if (which.unusual) rows = db.prepare(`SELECT * FROM pacct_records WHERE ${UNUSUAL_SQL}`).iterate() as Iterable<PacctRow>;
+  else {
+    const st = db.prepare(`SELECT * FROM pacct_records WHERE pid = ? AND NOT ${UNUSUAL_SQL}`);
+    const list: PacctRow[] = [];
+    for (const p of which.pids) list.push(...(st.all(p) as PacctRow[]));
+    rows = list;
+  }
   for (const r of rows) {
     const sig = killedBy(r);
     const core = r.flags !== null && (r.flags & ACORE) !== 0;

@@ -45,15 +45,23 @@ interface Group {
 function allCandidates(db: Db, ev: EvidenceResolver, tl: BootTimeline, pid: number | null): Candidate[] {
   const list = [
     ...oomCandidates(db, ev),
-    ...signalCandidates(db, ev),
+    ...signalCandidates(db, ev, pid),
     ...loggedKillCandidates(db, ev),
     ...crashCandidates(db, ev),
     ...systemdCandidates(db, ev),
     ...forkCandidates(db, ev),
     ...panicCandidates(db, ev),
-    ...pacctCandidates(db, ev, pid),
   ];
-  const mine = pid === null ? list : list.filter((c) => c.pid === pid);
+  let mine: Candidate[];
+  if (pid !== null) {
+    mine = list.filter((c) => c.pid === pid);
+    mine.push(...pacctCandidates(db, ev, { pid }));
+  } else {
+    // Ordinary pacct records (exits, SIGPIPE) only join deaths another record shows.
+    list.push(...pacctCandidates(db, ev, { unusual: true }));
+    list.push(...pacctCandidates(db, ev, { pids: new Set(list.map((c) => c.pid)), unusual: false }));
+    mine = list;
+  }
   for (const c of mine) c.boot = tl.identity(c.boot, c.host, c.time_ms ?? c.start_ms);
   return mine;
 }
@@ -61,10 +69,18 @@ function allCandidates(db: Db, ev: EvidenceResolver, tl: BootTimeline, pid: numb
 function group(cands: Candidate[], tl: BootTimeline, ev: EvidenceResolver): Group[] {
   const sorted = [...cands].sort((a, b) => b.strength - a.strength);
   const groups: Group[] = [];
+  // Two candidates are one death only for the same pid: look among that pid's groups alone.
+  const byPid = new Map<number, Group[]>();
   for (const c of sorted) {
-    const g = groups.find((x) => x.members.some((m) => sameDeath(m, c)));
+    let mine = byPid.get(c.pid);
+    if (!mine) byPid.set(c.pid, (mine = []));
+    const g = mine.find((x) => x.members.some((m) => sameDeath(m, c)));
     if (g) g.members.push(c);
-    else groups.push({ members: [c] });
+    else {
+      const n = { members: [c] };
+      mine.push(n);
+      groups.push(n);
+    }
   }
   // A death during an orderly shutdown that nothing else explains is the shutdown's doing.
   for (const g of groups) {
@@ -163,9 +179,48 @@ function newestFirst(a: Incident, b: Incident): number {
   return (b.time ?? '').localeCompare(a.time ?? '') || a.pid - b.pid;
 }
 
-/** Every disappearance the cause modules find, newest first. With `pid`, see `processesByPid`. */
+/**
+ * Every disappearance found, newest first: read from the `incidents` table that ingest
+ * materialized (computed when the case has none). With `pid`, see `processesByPid`.
+ */
 export function findIncidents(db: Db, filter: IncidentFilter = {}): Incident[] {
   if (filter.pid != null) return applyFilter(processesByPid(db, filter.pid), filter);
+  if (!materialized(db)) return computeIncidents(db, filter);
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (filter.since != null) (where.push('time_ms >= ?'), args.push(filter.since));
+  if (filter.until != null) (where.push('time_ms <= ?'), args.push(filter.until));
+  if (filter.cause) (where.push('cause = ?'), args.push(filter.cause));
+  if (filter.comm) (where.push('comm = ?'), args.push(filter.comm));
+  if (filter.id) (where.push('id = ?'), args.push(filter.id));
+  const rows = db
+    .prepare(`SELECT json FROM incidents ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY time_utc DESC, pid`)
+    .all(...args) as Array<{ json: string }>;
+  return applyFilter(rows.map((r) => JSON.parse(r.json) as Incident), filter).sort(newestFirst);
+}
+
+function materialized(db: Db): boolean {
+  return !!db.prepare(`SELECT 1 FROM meta WHERE key = 'derived_at'`).get();
+}
+
+/**
+ * Computes every incident of the case and stores them in `incidents` (run by ingest when the case
+ * changed; the caller holds the transaction).
+ */
+export function materializeIncidents(db: Db): number {
+  const list = computeIncidents(db, {});
+  db.prepare(`DELETE FROM incidents`).run();
+  const ins = db.prepare(
+    `INSERT INTO incidents (id, pid, comm, host, time_ms, time_utc, cause, signal, confidence, summary, json)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  for (const i of list) {
+    ins.run(i.id, i.pid, i.comm, i.host, i.time ? Date.parse(i.time) : null, i.time, i.cause, i.signal, i.confidence, i.summary, JSON.stringify(i));
+  }
+  return list.length;
+}
+
+function computeIncidents(db: Db, filter: IncidentFilter): Incident[] {
   const ev = new EvidenceResolver(db);
   const facts = new CaseFacts(db);
   const tl = new BootTimeline(db);

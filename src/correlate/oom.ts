@@ -316,14 +316,17 @@ export function parseOomLines(lines: Iterable<KernelLine>): OomKill[] {
   return kills;
 }
 
+// notable_lines 'oom' marks a superset of these lines at ingest (src/store/notable.ts).
 const KERNEL_SQL = `
-  SELECT source_id, src_line, ts_utc_ms, host, uptime_s, boot_key, message FROM events
-  WHERE (program IS NULL AND message LIKE '%invoked oom-killer%') OR program = 'kernel' AND (
+  SELECT e.source_id AS source_id, e.src_line AS src_line, e.ts_utc_ms AS ts_utc_ms, e.host AS host, e.uptime_s AS uptime_s,
+         e.boot_key AS boot_key, e.message AS message
+  FROM notable_lines n JOIN events e ON e.source_id = n.source_id AND e.src_line = n.src_line
+  WHERE n.kind = 'oom' AND ((program IS NULL AND message LIKE '%invoked oom-killer%') OR program = 'kernel' AND (
     message LIKE '%invoked oom-killer%' OR message LIKE 'CPU: %PID: %' OR message LIKE 'Pid: %comm: %' OR message LIKE 'Task in %'
     OR message LIKE 'memory: usage%' OR message LIKE 'Memory cgroup stats for%' OR message LIKE '[%'
     OR message LIKE 'Tasks state%' OR message LIKE 'oom-kill:%' OR message LIKE '%ill process%' OR message LIKE '%illed process%'
-    OR message LIKE 'oom_reaper:%' OR message LIKE '%suppressed%' OR message LIKE 'Tasks in %')
-  ORDER BY source_id, src_line`;
+    OR message LIKE 'oom_reaper:%' OR message LIKE '%suppressed%' OR message LIKE 'Tasks in %'))
+  ORDER BY n.source_id, n.src_line`;
 
 function fmtMib(v: number | null): string {
   return v === null ? '?' : `${v} MiB`;
@@ -437,7 +440,7 @@ export function oomCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
   // line before and a warning that says so (dmesg/syslog parsers): both are continuations.
   const continuations = db.prepare(
     `SELECT src_line, raw FROM events WHERE source_id = @sid AND (
-       (program IS NULL AND ts_utc_ms IS NULL AND uptime_s IS NULL)
+       src_line IN (SELECT src_line FROM notable_lines WHERE kind = 'bare' AND source_id = @sid)
        OR src_line IN (SELECT src_line FROM warnings WHERE source_id = @sid AND src_line IS NOT NULL AND (
          message LIKE '%wrapped?%' OR message LIKE 'continuation line%' OR message LIKE 'line does not start with a syslog timestamp%')))
      ORDER BY src_line`,

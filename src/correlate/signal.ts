@@ -100,10 +100,22 @@ function strField(v: unknown): string | null {
  * Kill syscalls present in audit_records but not in `signals` (e.g. a failed kill has no OBJ_PID,
  * or the audit parser kept only the raw record): the target is the syscall argument.
  */
+/**
+ * A busy audit log is mostly execve: only SYSCALL records whose number is a kill syscall of some
+ * arch (or whose ENRICHED name is one) are parsed again. fields_json is written by
+ * JSON.stringify with string values, so `"syscall":"62"` is its exact spelling.
+ */
+const KILL_SYSCALL_FILTER = [
+  ...new Set(Object.values(KILL_SYSCALLS).flatMap((m) => Object.keys(m))),
+].map((n) => `fields_json LIKE '%"syscall":"${n}"%'`).concat([`fields_json LIKE '%"SYSCALL":"%kill"%'`, `fields_json LIKE '%"syscall":"%kill"%'`]).join(' OR ');
+
 function signalsFromRawAudit(db: Db, known: Set<string>): SignalRow[] {
   const out: SignalRow[] = [];
   const rows = db
-    .prepare(`SELECT id, source_id, src_line, ts_utc_ms, host, audit_stamp, fields_json FROM audit_records WHERE record_type = 'SYSCALL'`)
+    .prepare(
+      `SELECT id, source_id, src_line, ts_utc_ms, host, audit_stamp, fields_json FROM audit_records
+       WHERE record_type = 'SYSCALL' AND (${KILL_SYSCALL_FILTER})`,
+    )
     .iterate() as Iterable<{ id: number; source_id: number; src_line: number; ts_utc_ms: number | null; host: string | null; audit_stamp: string | null; fields_json: string | null }>;
   for (const r of rows) {
     if (!r.fields_json || known.has(`${r.host ?? ''}|${r.audit_stamp ?? ''}`)) continue;
@@ -342,8 +354,12 @@ function objPid(fieldsJson: string): number | null {
   }
 }
 
-export function signalCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
-  const rows = db.prepare(`SELECT * FROM signals WHERE target_pid IS NOT NULL AND target_pid > 0`).all() as SignalRow[];
+export function signalCandidates(db: Db, ev: EvidenceResolver, pid: number | null = null): Candidate[] {
+  const rows = (
+    pid === null
+      ? db.prepare(`SELECT * FROM signals WHERE target_pid IS NOT NULL AND target_pid > 0`).all()
+      : db.prepare(`SELECT * FROM signals WHERE target_pid = ?`).all(pid)
+  ) as SignalRow[];
   const known = new Set(rows.map((r) => `${r.host ?? ''}|${r.audit_stamp ?? ''}`));
   rows.push(...signalsFromRawAudit(db, known));
   const resolver = new ActorResolver(db, ev);

@@ -10,14 +10,20 @@ import { orderRotations, stripCompressionSuffix, type Rotation } from '../source
 import { splitLines, splitRecords } from '../sources/units.js';
 import { FORMATS } from '../formats/registry.js';
 import type { EventRow, FactRow, FactTable, FormatModule, ParseContext, ParseOutput, Probe, RecordStart, Unit } from '../formats/types.js';
-import { openCaseDb, setMeta, type Db } from '../store/db.js';
+import { getMeta, openCaseDb, setMeta, type Db } from '../store/db.js';
+import { refreshDerived } from './derived.js';
 import { BatchWriter } from '../store/writer.js';
 import { SCHEMA_SQL, SOURCE_OWNED_TABLES } from '../store/schema/index.js';
 import { runPostPasses } from './postpasses.js';
 import { inferOffsetContext } from '../time/zone-inference.js';
 import { civilToMs, ZoneConverter } from '../time/civil.js';
 
-const EVENT_INDEXES = ['events_ts', 'events_pid', 'events_src'] as const;
+/**
+ * Indexes a first ingest builds once at the end (a sorted build is cheaper than keeping B-trees up
+ * to date row by row): every index of the schema but the few that ingest itself looks up.
+ */
+const INGEST_TIME_INDEXES: ReadonlySet<string> = new Set(['warnings_src', 'incidents_pid', 'incidents_time', 'incidents_id', 'segments_src']);
+const DEFERRED_INDEXES = [...SCHEMA_SQL.matchAll(/CREATE INDEX IF NOT EXISTS (\w+)/g)].map((m) => m[1]!).filter((n) => !INGEST_TIME_INDEXES.has(n));
 
 export interface IngestOptions {
   db: string;
@@ -84,12 +90,19 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
   const db = openCaseDb(opts.db);
   try {
     recoverInterrupted(db);
-    // A first ingest builds the event indexes once at the end: a sorted build is cheaper than
-    // keeping three B-trees up to date row by row. (A killed run gets them back on the next open.)
+    // (A killed first run gets its deferred indexes back on the next open.)
     const fresh = !db.prepare(`SELECT 1 FROM events LIMIT 1`).get();
-    if (fresh) for (const ix of EVENT_INDEXES) db.exec(`DROP INDEX IF EXISTS ${ix}`);
-    if (opts.tz) setMeta(db, 'tz', opts.tz);
-    if (opts.bootTime) setMeta(db, 'boot_time', opts.bootTime);
+    if (fresh) for (const ix of DEFERRED_INDEXES) db.exec(`DROP INDEX IF EXISTS ${ix}`);
+    // New options change what the whole-case passes conclude, even over unchanged files.
+    let optionsChanged = false;
+    if (opts.tz && getMeta(db, 'tz') !== opts.tz) {
+      setMeta(db, 'tz', opts.tz);
+      optionsChanged = true;
+    }
+    if (opts.bootTime && getMeta(db, 'boot_time') !== opts.bootTime) {
+      setMeta(db, 'boot_time', opts.bootTime);
+      optionsChanged = true;
+    }
     const found = await discover(inputs);
     const dbReal = safeRealpath(opts.db);
     const files = found.filter((f) => f.path !== dbReal && !f.path.startsWith(dbReal + '-'));
@@ -133,8 +146,19 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
       if (summary.status === 'unchanged') result.unchanged++;
     }
     if (fresh) db.exec(SCHEMA_SQL);
-    runPostPasses(db, { tz: opts.tz ?? null, bootTime: opts.bootTime ?? null });
-    db.pragma('wal_checkpoint(TRUNCATE)');
+    // Whole-case work runs only when something changed: an unchanged tree is re-read in the time
+    // it takes to hash it.
+    const changed = result.sources.filter((s) => s.status !== 'unchanged').map((s) => s.path);
+    if (changed.length || optionsChanged || !getMeta(db, 'derived_at')) {
+      const touched = runPostPasses(db, { tz: opts.tz ?? null, bootTime: opts.bootTime ?? null });
+      const byPath = db.prepare(`SELECT id FROM sources WHERE path = ?`);
+      for (const p of changed) {
+        const r = byPath.get(p) as { id: number } | undefined;
+        if (r) touched.add(r.id);
+      }
+      refreshDerived(db, touched);
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    }
     result.elapsed_ms = Date.now() - started;
     return result;
   } finally {

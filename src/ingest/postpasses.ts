@@ -11,15 +11,21 @@ export interface PostPassOptions {
 
 export interface PostPass {
   name: string;
-  run(db: Db, opts: PostPassOptions): void;
+  /** Returns the ids of the sources whose times it changed. */
+  run(db: Db, opts: PostPassOptions): Iterable<number>;
 }
 
 /** In order: local times are aligned on exact ones before kernel lines in them anchor boots. */
 export const POST_PASSES: readonly PostPass[] = [
-  { name: 'align-local-times', run: (db, opts) => void alignLocalSources(db, opts) },
+  { name: 'align-local-times', run: (db, opts) => alignLocalSources(db, opts).map((s) => s.source_id) },
   { name: 'uptime-anchor', run: anchorUptimeEvents },
 ];
 
-export function runPostPasses(db: Db, opts: PostPassOptions): void {
-  for (const p of POST_PASSES) db.transaction(() => p.run(db, opts))();
+/** Runs every pass; the ids of the sources whose times changed. */
+export function runPostPasses(db: Db, opts: PostPassOptions): Set<number> {
+  const touched = new Set<number>();
+  for (const p of POST_PASSES) db.transaction(() => {
+    for (const id of p.run(db, opts)) touched.add(id);
+  })();
+  return touched;
 }

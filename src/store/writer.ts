@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import type { EventRow, FactRow, FactTable } from '../formats/types.js';
+import { notableKinds } from './notable.js';
 
 interface Provenance {
   src_line: number;
@@ -53,8 +54,10 @@ export class BatchWriter {
   private readonly insertEvent: Statement;
   private readonly insertEvents: Statement;
   private readonly insertWarning: Statement;
+  private readonly insertNotable: Statement;
+  private notableParams: unknown[] = [];
   private readonly factStatements = new Map<string, FactStatement>();
-  private readonly flushTx: (events: unknown[], rows: Pending[]) => void;
+  private readonly flushTx: (events: unknown[], rows: Pending[], notable: unknown[]) => void;
 
   constructor(
     private readonly db: Db,
@@ -68,9 +71,11 @@ export class BatchWriter {
     this.insertWarning = db.prepare(
       `INSERT INTO warnings (source_id, src_line, src_offset, message) VALUES (?, ?, ?, ?)`,
     );
-    this.flushTx = db.transaction((events: unknown[], rows: Pending[]) => {
+    this.insertNotable = db.prepare(`INSERT INTO notable_lines (source_id, src_line, src_offset, kind) VALUES (?, ?, ?, ?)`);
+    this.flushTx = db.transaction((events: unknown[], rows: Pending[], notable: unknown[]) => {
       this.writeEvents(events);
       this.writeRows(rows);
+      for (let i = 0; i < notable.length; i += 4) this.insertNotable.run(notable[i], notable[i + 1], notable[i + 2], notable[i + 3]);
     });
   }
 
@@ -80,6 +85,8 @@ export class BatchWriter {
       this.sourceId, p.src_line, p.src_offset, e.ts_utc_ms, e.ts_quality, e.host, e.program, e.pid,
       e.uptime_s ?? null, e.boot_key ?? null, e.severity ?? null, raw, msgStart, messageText,
     );
+    const kinds = notableKinds(e.program, e.message, e.ts_utc_ms !== null, e.uptime_s != null);
+    if (kinds) for (const k of kinds) this.notableParams.push(this.sourceId, p.src_line, p.src_offset, k);
     if (++this.eventCount + this.pending.length >= this.batchSize) this.flush();
   }
 
@@ -97,16 +104,18 @@ export class BatchWriter {
   flush(also?: () => void): void {
     const rows = this.pending;
     const events = this.eventParams;
+    const notable = this.notableParams;
     this.pending = [];
     this.eventParams = [];
+    this.notableParams = [];
     this.eventCount = 0;
     if (also) {
       this.db.transaction(() => {
-        this.flushTx(events, rows);
+        this.flushTx(events, rows, notable);
         also();
       })();
     } else if (rows.length || events.length) {
-      this.flushTx(events, rows);
+      this.flushTx(events, rows, notable);
     }
   }
 
@@ -122,6 +131,7 @@ export class BatchWriter {
   discard(): void {
     this.pending = [];
     this.eventParams = [];
+    this.notableParams = [];
     this.eventCount = 0;
   }
 

@@ -220,7 +220,7 @@ const segKey = (source_id: number, boot_key: string | null): string => `${source
  * (which spills to temporary files) into a temporary table and read back a page at a time;
  * segments sharing a kernel line are found from one stream sorted on the text key.
  */
-export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
+export function anchorUptimeEvents(db: Db, opts: PostPassOptions): number[] {
   // SQLite sizes each sorter's memory by the main page cache: small caches here keep the pass
   // within a few tens of MiB while sorting hundreds of thousands of lines (no slower: every
   // read is sequential).
@@ -229,14 +229,14 @@ export function anchorUptimeEvents(db: Db, opts: PostPassOptions): void {
   db.pragma(`main.cache_size = ${PASS_CACHE_KIB}`);
   db.pragma(`temp.cache_size = ${PASS_CACHE_KIB}`);
   try {
-    anchor(db, opts);
+    return anchor(db, opts);
   } finally {
     db.pragma(`main.cache_size = ${mainCache}`);
     db.pragma(`temp.cache_size = ${tempCache}`);
   }
 }
 
-function anchor(db: Db, opts: PostPassOptions): void {
+function anchor(db: Db, opts: PostPassOptions): number[] {
   // Rounding and the text key exactly as the parsers and the JS arithmetic do them.
   db.function('pf_uptime_ms', { deterministic: true }, (u: unknown) => (typeof u === 'number' ? Math.round(u * 1000) : null));
   db.function('pf_kernel_text_key', { deterministic: true }, (u: unknown, m: unknown) =>
@@ -484,7 +484,9 @@ function anchor(db: Db, opts: PostPassOptions): void {
        WHERE EXISTS (SELECT 1 FROM temp.retimed r WHERE ${match})`,
     ).run();
   }
+  const retimed = (db.prepare(`SELECT DISTINCT source_id FROM temp.retimed`).all() as Array<{ source_id: number }>).map((r) => r.source_id);
   db.exec(`DROP TABLE temp.retimed; DROP TABLE temp.pf_aseg; DROP TABLE temp.pf_member; DROP TABLE temp.pf_bare; DROP TABLE temp.pf_pts;`);
+  return retimed;
 }
 
 /** BOOT_TIME instants from wtmp/wtmpdb rows (another module writes utmp_records), oldest first. */

@@ -119,3 +119,21 @@ CREATE TABLE IF NOT EXISTS audit_loss (
   ts_utc_ms INTEGER, host TEXT, kind TEXT, detail TEXT
 );
 `;
+
+// Fact indexes the correlation joins on (one lookup per candidate, never a scan per candidate).
+export const FACT_INDEXES = `
+CREATE INDEX IF NOT EXISTS signals_sender ON signals(sender_pid);
+CREATE INDEX IF NOT EXISTS logins_pid ON logins(pid, ts_utc_ms);
+CREATE INDEX IF NOT EXISTS logins_kind_user ON logins(kind, user, ts_utc_ms);
+CREATE INDEX IF NOT EXISTS logins_auid ON logins(auid);
+CREATE INDEX IF NOT EXISTS logins_uid ON logins(uid);
+CREATE INDEX IF NOT EXISTS commands_via_ts ON commands(via, ts_utc_ms);
+CREATE INDEX IF NOT EXISTS commands_pid ON commands(pid);
+CREATE INDEX IF NOT EXISTS services_unit_ts ON services(unit, ts_utc_ms);
+CREATE INDEX IF NOT EXISTS services_action ON services(action);
+CREATE INDEX IF NOT EXISTS process_ends_kind ON process_ends(kind);
+CREATE INDEX IF NOT EXISTS utmp_pid ON utmp_records(pid);
+CREATE INDEX IF NOT EXISTS pacct_end ON pacct_records(end_utc_ms);
+CREATE INDEX IF NOT EXISTS pacct_ppid ON pacct_records(ppid, end_utc_ms);
+CREATE INDEX IF NOT EXISTS audit_records_type ON audit_records(record_type);
+`;

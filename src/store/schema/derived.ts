@@ -1,0 +1,44 @@
+// Derived tables: written by ingest so that the reading commands (incidents, report) never scan
+// the events table. Each is rebuilt from the events and facts of the sources an ingest changed.
+export const DERIVED_SCHEMA = `
+-- Stored lines the correlation reads by kind (the kernel OOM report, crash and panic lines, fork
+-- rejections, rate-limit notices, shutdown markers, bare continuation lines): an index of events,
+-- kept by the writer as the line is stored. Join on (source_id, src_line) to read the line itself.
+CREATE TABLE IF NOT EXISTS notable_lines (
+  source_id INTEGER NOT NULL, src_line INTEGER NOT NULL, src_offset INTEGER NOT NULL,
+  kind TEXT NOT NULL                  -- oom | crash | fork | panic | ratelimit | shutdown | bare
+);
+CREATE INDEX IF NOT EXISTS notable_lines_kind ON notable_lines(kind, source_id, src_line);
+
+-- One row per (source, boot segment): the time span, host and line counts the events show.
+-- Recomputed for the sources an ingest touched, after times are aligned and anchored.
+CREATE TABLE IF NOT EXISTS segments (
+  source_id INTEGER NOT NULL,
+  boot_key TEXT,
+  host TEXT,                          -- MAX(host) of the segment's timed lines
+  first_ms INTEGER, last_ms INTEGER,  -- of its timed lines
+  timed_lines INTEGER NOT NULL,       -- lines with a time
+  host_lines INTEGER NOT NULL,        -- timed lines that name a host
+  kernel_lines INTEGER NOT NULL       -- lines of program 'kernel'
+);
+CREATE INDEX IF NOT EXISTS segments_src ON segments(source_id);
+
+-- Every disappearance found, materialized at the end of ingest (newest first is by time_ms).
+-- 'json' is the incident exactly as 'procforensics incidents --json' prints it.
+CREATE TABLE IF NOT EXISTS incidents (
+  id TEXT NOT NULL,                   -- host-pid-epochseconds, as 'report --incident' takes it
+  pid INTEGER NOT NULL,
+  comm TEXT,
+  host TEXT,
+  time_ms INTEGER,
+  time_utc TEXT,                      -- ISO 8601 UTC of time_ms
+  cause TEXT NOT NULL,
+  signal INTEGER,
+  confidence TEXT,
+  summary TEXT,
+  json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incidents_pid ON incidents(pid);
+CREATE INDEX IF NOT EXISTS incidents_id ON incidents(id);
+CREATE INDEX IF NOT EXISTS incidents_time ON incidents(time_ms);
+`;
