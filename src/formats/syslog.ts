@@ -438,6 +438,8 @@ export const syslog: FormatModule = {
     return share(probeLines(probe), DETECT_3339) >= 0.5 ? 50 : 0;
   },
   prescan: () => yearPrescan(),
+  // RFC 3339 lines carry their year; only a file that also holds yearless lines needs the months.
+  needsPrescan: (probe) => share(probeLines(probe), DETECT_3164) > 0,
   createParser: (ctx) => new SyslogParser(ctx),
   samples: [
     {

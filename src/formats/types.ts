@@ -164,6 +164,8 @@ export interface FormatModule {
   recordSize?(probe: Probe): number;
   /** Optional first pass over the units (e.g. month sequence for year inference). */
   prescan?(ctx: Omit<ParseContext, 'prescan'>): Prescan;
+  /** Whether this file needs the prescan (default: yes). It costs a second decompression. */
+  needsPrescan?(probe: Probe): boolean;
   createParser(ctx: ParseContext): UnitParser;
   /**
    * For containers that are not byte streams of lines or records (wtmpdb's SQLite file): yields

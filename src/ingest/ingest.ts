@@ -277,6 +277,7 @@ interface SourceRow {
   compression: string;
   complete_units: number | null;
   mtime_ms: number | null;
+  local_lines: number;
 }
 
 /** Removes what an interrupted attempt left behind, so a rerun equals a clean run. */
@@ -535,7 +536,7 @@ async function parseSource(
         );
 
   // A prescan (e.g. month sequence for year inference) reads the file once more, cheaply.
-  if (format.prescan) {
+  if (format.prescan && (!format.needsPrescan || !job.probe || format.needsPrescan(job.probe))) {
     const pre = format.prescan(ctx);
     const dec2 = await openDecoded(f.path);
     const it2 = format.readUnits ? format.readUnits(f.path) : format.unit === 'line' ? splitLines(dec2.chunks, { onNote: () => {} }) : splitRecords(dec2.chunks, job.recordSize, () => {});
@@ -641,7 +642,7 @@ async function parseSource(
     db.prepare(
       `UPDATE sources SET format=?, compression=?, sha256=?, bytes=?, content_bytes=?, content_sha256=?, first_unit_sha256=?,
         units=?, stored=?, skipped=?, warnings=?, status=?, duplicate_of=?, dedup_units=?, mtime_ms=?, time_notes=?,
-        family=?, rotation_rank=?, attempt_from=NULL, complete_units=?, ingested_at_ms=?
+        family=?, rotation_rank=?, attempt_from=NULL, complete_units=?, ingested_at_ms=?, local_lines=?
        WHERE id=?`,
     ).run(
       format.name,
@@ -664,6 +665,7 @@ async function parseSource(
       job.rank,
       completeUnits,
       Date.now(),
+      (existing ? existing.local_lines : 0) + writer.localLines,
       sourceId,
     );
   });

@@ -17,7 +17,8 @@ export type NotableKind = 'oom' | 'crash' | 'fork' | 'panic' | 'ratelimit' | 'sh
 
 /** The lines of a kernel OOM report (header, CPU/Pid line, memcg lines, task table, summary, kill, reaper). */
 const OOM_ANYWHERE = /invoked oom-killer|ill process|illed process|suppressed/i;
-const OOM_PREFIX = /^(?:\[|CPU: .*PID: |Pid: .*comm: |Task in |Tasks in |memory: usage|Memory cgroup stats for|Tasks state|oom-kill:|oom_reaper:)/i;
+// The task table: `[  pid  ]   uid  tgid total_vm …` and `[  16403]  1000 16403 …` (not `[UFW BLOCK] …`).
+const OOM_PREFIX = /^(?:\[\s*(?:\d+|pid)\s*\]|CPU: .*PID: |Pid: .*comm: |Task in |Tasks in |memory: usage|Memory cgroup stats for|Tasks state|oom-kill:|oom_reaper:)/i;
 const CRASH = /\]: segfault at |\] trap |\] general protection/i;
 const FORK = /fork rejected by pids controller/i;
 const PANIC = /^Kernel panic - not syncing:/i;

@@ -56,6 +56,8 @@ export class BatchWriter {
   private readonly insertWarning: Statement;
   private readonly insertNotable: Statement;
   private notableParams: unknown[] = [];
+  /** Events written (or buffered) with a local wall time: alignment pairs only such sources. */
+  localLines = 0;
   private readonly factStatements = new Map<string, FactStatement>();
   private readonly flushTx: (events: unknown[], rows: Pending[], notable: unknown[]) => void;
 
@@ -85,6 +87,7 @@ export class BatchWriter {
       this.sourceId, p.src_line, p.src_offset, e.ts_utc_ms, e.ts_quality, e.host, e.program, e.pid,
       e.uptime_s ?? null, e.boot_key ?? null, e.severity ?? null, raw, msgStart, messageText,
     );
+    if (e.ts_quality === 'local_assumed' || e.ts_quality === 'year_inferred') this.localLines++;
     const kinds = notableKinds(e.program, e.message, e.ts_utc_ms !== null, e.uptime_s != null);
     if (kinds) for (const k of kinds) this.notableParams.push(this.sourceId, p.src_line, p.src_offset, k);
     if (++this.eventCount + this.pending.length >= this.batchSize) this.flush();

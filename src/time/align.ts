@@ -37,6 +37,7 @@ function loginPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: n
       `WITH local AS (
          SELECT l.source_id, l.ts_utc_ms, l.pid, l.user FROM logins l
          WHERE l.kind IN ('ssh_accepted', 'session_opened') AND l.pid IS NOT NULL AND l.ts_utc_ms IS NOT NULL
+           AND l.source_id IN (SELECT id FROM sources WHERE local_lines > 0)
            AND EXISTS (SELECT 1 FROM events e WHERE e.source_id = l.source_id AND e.src_line = l.src_line
                        AND e.ts_quality IN ('local_assumed', 'year_inferred'))
        ),
@@ -62,27 +63,42 @@ function loginPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: n
  * same user and command line a moment apart. Hosts without ssh logins in wtmp still have these.
  */
 function sudoPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: number }> {
-  return db
+  // The exact side (audit USER_CMD) is small and often absent: read it first, by user, and pair
+  // each local sudo line with it in one pass (a join the planner may turn inside out is quadratic).
+  const exactByUser = new Map<string, Array<{ command: string; ts: number }>>();
+  for (const r of db
     .prepare(
-      `WITH local AS (
-         SELECT c.source_id, c.ts_utc_ms, c.user, c.command FROM commands c
-         WHERE c.via = 'sudo' AND c.user IS NOT NULL AND c.command IS NOT NULL AND c.ts_utc_ms IS NOT NULL
-           AND EXISTS (SELECT 1 FROM events e WHERE e.source_id = c.source_id AND e.src_line = c.src_line
-                       AND e.ts_quality IN ('local_assumed', 'year_inferred'))
-       ),
-       exact AS (
-         SELECT c.user, c.command, c.ts_utc_ms FROM commands c JOIN sources s ON s.id = c.source_id
-         WHERE s.format = 'audit' AND c.via = 'sudo' AND c.user IS NOT NULL AND c.command IS NOT NULL
-       ),
-       pairs AS (
-         SELECT local.source_id, local.ts_utc_ms - exact.ts_utc_ms AS d,
-                CAST(round((local.ts_utc_ms - exact.ts_utc_ms) / ${QUARTER_HOUR_MS}.0) AS INTEGER) * ${QUARTER_HOUR_MS} AS delta
-         FROM local JOIN exact ON exact.user = local.user
-           AND (exact.command = local.command OR local.command LIKE '%/' || exact.command OR local.command LIKE '% ' || exact.command)
-       )
-       SELECT source_id, delta, COUNT(*) AS n FROM pairs WHERE abs(d - delta) <= ${PAIR_TOLERANCE_MS} GROUP BY source_id, delta`,
+      `SELECT c.user AS user, c.command AS command, c.ts_utc_ms AS ts FROM commands c JOIN sources s ON s.id = c.source_id
+       WHERE s.format = 'audit' AND c.via = 'sudo' AND c.user IS NOT NULL AND c.command IS NOT NULL AND c.ts_utc_ms IS NOT NULL`,
     )
-    .all() as Array<{ source_id: number; delta: number; n: number }>;
+    .iterate() as Iterable<{ user: string; command: string; ts: number }>) {
+    let l = exactByUser.get(r.user);
+    if (!l) exactByUser.set(r.user, (l = []));
+    l.push({ command: r.command, ts: r.ts });
+  }
+  if (!exactByUser.size) return [];
+  const hist = new Map<string, { source_id: number; delta: number; n: number }>();
+  for (const l of db
+    .prepare(
+      `SELECT c.source_id AS source_id, c.ts_utc_ms AS ts, c.user AS user, c.command AS command FROM commands c
+       WHERE c.via = 'sudo' AND c.user IS NOT NULL AND c.command IS NOT NULL AND c.ts_utc_ms IS NOT NULL
+         AND c.source_id IN (SELECT id FROM sources WHERE local_lines > 0)
+         AND EXISTS (SELECT 1 FROM events e WHERE e.source_id = c.source_id AND e.src_line = c.src_line
+                     AND e.ts_quality IN ('local_assumed', 'year_inferred'))`,
+    )
+    .iterate() as Iterable<{ source_id: number; ts: number; user: string; command: string }>) {
+    for (const x of exactByUser.get(l.user) ?? []) {
+      if (!(x.command === l.command || l.command.endsWith('/' + x.command) || l.command.endsWith(' ' + x.command))) continue;
+      const d = l.ts - x.ts;
+      const delta = Math.round(d / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+      if (Math.abs(d - delta) > PAIR_TOLERANCE_MS) continue;
+      const k = `${l.source_id}|${delta}`;
+      const h = hist.get(k);
+      if (h) h.n++;
+      else hist.set(k, { source_id: l.source_id, delta, n: 1 });
+    }
+  }
+  return [...hist.values()];
 }
 
 /**
@@ -91,6 +107,7 @@ function sudoPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: nu
  * RFC 3339 stamps). Only lines whose text occurs once in the dmesg file are used.
  */
 function kernelPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: number }> {
+  if (!db.prepare(`SELECT 1 FROM sources WHERE format = 'dmesg' AND local_lines > 0 LIMIT 1`).get()) return [];
   return db
     .prepare(
       `WITH loc AS (
@@ -187,7 +204,8 @@ export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[]
     const others = db
       .prepare(
         `SELECT e.source_id, MAX(e.ts_quality = 'local_assumed') AS local FROM events e JOIN sources s ON s.id = e.source_id
-         WHERE e.ts_quality IN ('local_assumed', 'year_inferred') AND s.format <> 'dmesg' GROUP BY e.source_id`,
+         WHERE e.source_id IN (SELECT id FROM sources WHERE local_lines > 0 AND format <> 'dmesg')
+           AND e.ts_quality IN ('local_assumed', 'year_inferred') AND s.format <> 'dmesg' GROUP BY e.source_id`,
       )
       .all() as Array<{ source_id: number; local: number }>;
     for (const o of others) {

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS sources (
   rotation_rank INTEGER,              -- 0 = live file, higher = older
   note TEXT,
   complete_units INTEGER,             -- units ending in a newline (a torn last line is redone on growth)
+  local_lines INTEGER NOT NULL DEFAULT 0, -- stored lines with a local or year-inferred time (what alignment may shift)
   attempt_from INTEGER,               -- set while an ingest of this source is in progress: units kept on rollback
   ingested_at_ms INTEGER
 );
