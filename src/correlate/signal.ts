@@ -71,79 +71,6 @@ interface CommandRow {
   command: string | null;
 }
 
-/** Signal-sending syscalls by (arch, number), formats.md §3.5; names pass through. */
-const KILL_SYSCALLS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  c000003e: { '62': 'kill', '200': 'tkill', '234': 'tgkill', '129': 'rt_sigqueueinfo', '297': 'rt_tgsigqueueinfo', '424': 'pidfd_send_signal' },
-  '40000003': { '37': 'kill', '238': 'tkill', '270': 'tgkill', '178': 'rt_sigqueueinfo', '335': 'rt_tgsigqueueinfo', '424': 'pidfd_send_signal' },
-  c00000b7: { '129': 'kill', '130': 'tkill', '131': 'tgkill', '138': 'rt_sigqueueinfo', '240': 'rt_tgsigqueueinfo', '424': 'pidfd_send_signal' },
-};
-
-function hexArg(v: unknown): number | null {
-  if (typeof v === 'number') return v;
-  if (typeof v !== 'string' || !/^[0-9a-fA-F]+$/.test(v)) return null;
-  const n = BigInt('0x' + v);
-  // 64-bit two's complement: negative pids are process groups / broadcast.
-  return Number(n >= 1n << 63n ? n - (1n << 64n) : n);
-}
-
-function numField(v: unknown): number | null {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number(v);
-  return null;
-}
-
-function strField(v: unknown): string | null {
-  return typeof v === 'string' && v !== '' && v !== '(null)' && v !== '(none)' ? v : null;
-}
-
-/**
- * Kill syscalls present in audit_records but not in `signals` (e.g. a failed kill has no OBJ_PID,
- * or the audit parser kept only the raw record): the target is the syscall argument.
- */
-/**
- * A busy audit log is mostly execve: only SYSCALL records whose number is a kill syscall of some
- * arch (or whose ENRICHED name is one) are parsed again. fields_json is written by
- * JSON.stringify with string values, so `"syscall":"62"` is its exact spelling.
- */
-const KILL_SYSCALL_FILTER = [
-  ...new Set(Object.values(KILL_SYSCALLS).flatMap((m) => Object.keys(m))),
-].map((n) => `fields_json LIKE '%"syscall":"${n}"%'`).concat([`fields_json LIKE '%"SYSCALL":"%kill"%'`, `fields_json LIKE '%"syscall":"%kill"%'`]).join(' OR ');
-
-function signalsFromRawAudit(db: Db, known: Set<string>): SignalRow[] {
-  const out: SignalRow[] = [];
-  const rows = db
-    .prepare(
-      `SELECT id, source_id, src_line, ts_utc_ms, host, audit_stamp, fields_json FROM audit_records
-       WHERE record_type = 'SYSCALL' AND (${KILL_SYSCALL_FILTER})`,
-    )
-    .iterate() as Iterable<{ id: number; source_id: number; src_line: number; ts_utc_ms: number | null; host: string | null; audit_stamp: string | null; fields_json: string | null }>;
-  for (const r of rows) {
-    if (!r.fields_json || known.has(`${r.host ?? ''}|${r.audit_stamp ?? ''}`)) continue;
-    let f: Record<string, unknown>;
-    try {
-      f = JSON.parse(r.fields_json) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    const arch = String(f['arch'] ?? '').toLowerCase();
-    const sc = String(f['syscall'] ?? '');
-    const name = /^\d+$/.test(sc) ? KILL_SYSCALLS[arch]?.[sc] : strField(f['SYSCALL']) ?? sc;
-    if (name !== 'kill' && name !== 'tkill' && name !== 'tgkill') continue;
-    const target = hexArg(f['a0'] ?? null) ?? null;
-    const sig = name === 'tgkill' ? hexArg(f['a2']) : hexArg(f['a1']);
-    const targetPid = name === 'tgkill' ? hexArg(f['a1']) : target;
-    if (targetPid === null || targetPid <= 0) continue;
-    out.push({
-      id: -r.id, source_id: r.source_id, src_line: r.src_line, ts_utc_ms: r.ts_utc_ms, host: r.host, audit_stamp: r.audit_stamp,
-      syscall: name, success: strField(f['success']), exit_code: numField(f['exit']),
-      sender_pid: numField(f['pid']), sender_ppid: numField(f['ppid']), sender_comm: strField(f['comm']), sender_exe: strField(f['exe']),
-      sender_uid: numField(f['uid']), sender_user: strField(f['UID']), sender_auid: numField(f['auid']), sender_auser: strField(f['AUID']),
-      sender_ses: numField(f['ses']), sender_tty: strField(f['tty']), sender_proctitle: null,
-      target_pid: targetPid, target_comm: null, signal: sig,
-    });
-  }
-  return out;
-}
 
 /** Signals whose default action is to ignore, stop or continue: SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH. */
 const NEVER_FATAL: ReadonlySet<number> = new Set([17, 18, 19, 20, 21, 22, 23, 28]);
@@ -346,6 +273,12 @@ export class ActorResolver {
   }
 }
 
+function numField(v: unknown): number | null {
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string' || !/^-?\d+$/.test(v)) return null;
+  return Number(v);
+}
+
 function objPid(fieldsJson: string): number | null {
   try {
     return numField((JSON.parse(fieldsJson) as Record<string, unknown>)['opid']);
@@ -360,8 +293,8 @@ export function signalCandidates(db: Db, ev: EvidenceResolver, pid: number | nul
       ? db.prepare(`SELECT * FROM signals WHERE target_pid IS NOT NULL AND target_pid > 0`).all()
       : db.prepare(`SELECT * FROM signals WHERE target_pid = ?`).all(pid)
   ) as SignalRow[];
-  const known = new Set(rows.map((r) => `${r.host ?? ''}|${r.audit_stamp ?? ''}`));
-  rows.push(...signalsFromRawAudit(db, known));
+  // The audit parser writes a signals row for every kill syscall, with or without OBJ_PID
+  // (src/formats/audit.ts signalFacts): nothing is parsed again here.
   const resolver = new ActorResolver(db, ev);
   // The audit parser emits a signal fact when the event's last record arrives (PROCTITLE, EOE):
   // the line to cite is the SYSCALL record, with the OBJ_PID that names this target.
@@ -486,7 +419,11 @@ const LOGGED_KILL_MS = 3_000;
  * only count where pacct shows a process of that name dying of the signal at that moment.
  */
 export function loggedKillCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
-  const cmds = db.prepare(`SELECT * FROM commands WHERE via IN ('sudo', 'cron') AND ts_utc_ms IS NOT NULL AND command IS NOT NULL`).all() as CommandRow[];
+  // Only kill, pkill and killall commands can name a kill (parseKillCommand): a busy host logs a
+  // million cron and sudo commands, a few of which are these.
+  const cmds = db
+    .prepare(`SELECT * FROM commands WHERE via IN ('sudo', 'cron') AND ts_utc_ms IS NOT NULL AND command LIKE '%kill%'`)
+    .all() as CommandRow[];
   if (!cmds.length) return [];
   const resolver = new ActorResolver(db, ev);
   const pacctByPid = db.prepare(
