@@ -203,7 +203,10 @@ export class BootTimeline {
       )
       .all() as Array<{ source_id: number; src_line: number; ts_utc_ms: number; host: string | null; record_type: string; fields_json: string | null }>;
     const auditLast = new Map<number, number>();
-    for (const r of db.prepare(`SELECT source_id, MAX(ts_utc_ms) AS t FROM audit_records GROUP BY source_id`).all() as Array<{ source_id: number; t: number | null }>) {
+    // An audit record's time is its line's: the segments hold each audit file's last instant.
+    for (const r of db
+      .prepare(`SELECT source_id, MAX(last_ms) AS t FROM segments WHERE source_id IN (SELECT id FROM sources WHERE format = 'audit') GROUP BY source_id`)
+      .all() as Array<{ source_id: number; t: number | null }>) {
       if (r.t !== null) auditLast.set(r.source_id, r.t);
     }
     const starts: BootRecord[] = [];

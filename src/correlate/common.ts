@@ -135,6 +135,22 @@ export class EvidenceResolver {
     return ev;
   }
 
+  /** The hosts this resolver saw on `evidence` (to store with a candidate). */
+  hostsOf(evidence: readonly EvidenceLine[]): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    for (const e of evidence) {
+      const k = `${e.source}:${e.line}`;
+      const h = this.hosts.get(k);
+      if (h) out.push([k, h]);
+    }
+    return out;
+  }
+
+  /** Hosts of evidence lines resolved earlier (a stored candidate's). */
+  learn(pairs: ReadonlyArray<[string, string]>): void {
+    for (const [k, h] of pairs) this.hosts.set(k, h);
+  }
+
   /** The host the evidence lines name most often (decisive lines first), or null. */
   hostOf(evidence: readonly EvidenceLine[]): string | null {
     const count = new Map<string, number>();

@@ -42,21 +42,46 @@ interface Group {
   members: Candidate[];
 }
 
-function allCandidates(db: Db, ev: EvidenceResolver, tl: BootTimeline, pid: number | null): Candidate[] {
-  const list = [
+/** Every cause module's candidates but the pacct ones (pacct has one record per process). */
+function moduleCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
+  return [
     ...oomCandidates(db, ev),
-    ...signalCandidates(db, ev, pid),
+    ...signalCandidates(db, ev),
     ...loggedKillCandidates(db, ev),
     ...crashCandidates(db, ev),
     ...systemdCandidates(db, ev),
     ...forkCandidates(db, ev),
     ...panicCandidates(db, ev),
   ];
+}
+
+interface StoredCandidate {
+  c: Candidate;
+  hosts: Array<[string, string]>;
+}
+
+/** One pid's module candidates: from the `candidates` table when ingest materialized it. */
+function candidatesOfPid(db: Db, ev: EvidenceResolver, pid: number): Candidate[] {
+  if (!materialized(db)) return moduleCandidates(db, ev).filter((c) => c.pid === pid);
+  return (db.prepare(`SELECT json FROM candidates WHERE pid = ?`).all(pid) as Array<{ json: string }>).map((r) => {
+    const s = JSON.parse(r.json) as StoredCandidate;
+    ev.learn(s.hosts);
+    return s.c;
+  });
+}
+
+function allCandidates(db: Db, ev: EvidenceResolver, tl: BootTimeline, pid: number | null, store = false): Candidate[] {
   let mine: Candidate[];
   if (pid !== null) {
-    mine = list.filter((c) => c.pid === pid);
+    mine = candidatesOfPid(db, ev, pid);
     mine.push(...pacctCandidates(db, ev, { pid }));
   } else {
+    const list = moduleCandidates(db, ev);
+    if (store) {
+      db.prepare(`DELETE FROM candidates`).run();
+      const ins = db.prepare(`INSERT INTO candidates (pid, cause, json) VALUES (?, ?, ?)`);
+      for (const c of list) ins.run(c.pid, c.cause, JSON.stringify({ c, hosts: ev.hostsOf(c.evidence) } satisfies StoredCandidate));
+    }
     // Ordinary pacct records (exits, SIGPIPE) only join deaths another record shows.
     list.push(...pacctCandidates(db, ev, { unusual: true }));
     list.push(...pacctCandidates(db, ev, { pids: new Set(list.map((c) => c.pid)), unusual: false }));
@@ -208,7 +233,7 @@ function materialized(db: Db): boolean {
  * changed; the caller holds the transaction).
  */
 export function materializeIncidents(db: Db): number {
-  const list = computeIncidents(db, {});
+  const list = computeIncidents(db, {}, true);
   db.prepare(`DELETE FROM incidents`).run();
   const ins = db.prepare(
     `INSERT INTO incidents (id, pid, comm, host, time_ms, time_utc, cause, signal, confidence, summary, json)
@@ -220,11 +245,11 @@ export function materializeIncidents(db: Db): number {
   return list.length;
 }
 
-function computeIncidents(db: Db, filter: IncidentFilter): Incident[] {
+function computeIncidents(db: Db, filter: IncidentFilter, store = false): Incident[] {
   const ev = new EvidenceResolver(db);
   const facts = new CaseFacts(db);
   const tl = new BootTimeline(db);
-  const groups = group(allCandidates(db, ev, tl, null), tl, ev).filter((g) => g.members.some((m) => m.standalone));
+  const groups = group(allCandidates(db, ev, tl, null, store), tl, ev).filter((g) => g.members.some((m) => m.standalone));
   return applyFilter(groups.map((g) => toMergedIncident(g, facts, ev, tl)), filter).sort(newestFirst);
 }
 

@@ -438,12 +438,16 @@ export function oomCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
   const kills: OomKill[] = [];
   // A wrapped line's rest is stored either bare (no program, no time) or with the stamps of the
   // line before and a warning that says so (dmesg/syslog parsers): both are continuations.
+  // Both lists are small (bare lines are rare, warnings are capped per kind): each line is then
+  // read by its (source, line) index, never by scanning the source.
   const continuations = db.prepare(
-    `SELECT src_line, raw FROM events WHERE source_id = @sid AND (
-       src_line IN (SELECT src_line FROM notable_lines WHERE kind = 'bare' AND source_id = @sid)
-       OR src_line IN (SELECT src_line FROM warnings WHERE source_id = @sid AND src_line IS NOT NULL AND (
-         message LIKE '%wrapped?%' OR message LIKE 'continuation line%' OR message LIKE 'line does not start with a syslog timestamp%')))
-     ORDER BY src_line`,
+    `WITH lines AS (
+       SELECT src_line FROM notable_lines WHERE kind = 'bare' AND source_id = @sid
+       UNION
+       SELECT src_line FROM warnings WHERE source_id = @sid AND src_line IS NOT NULL AND (
+         message LIKE '%wrapped?%' OR message LIKE 'continuation line%' OR message LIKE 'line does not start with a syslog timestamp%'))
+     SELECT e.src_line AS src_line, e.raw AS raw FROM lines l CROSS JOIN events e ON e.source_id = @sid AND e.src_line = l.src_line
+     ORDER BY e.src_line`,
   );
   for (const [sourceId, list] of bySource) kills.push(...parseOomLines(joinWrapped(list, continuations.all({ sid: sourceId }) as Continuation[])));
   kills.sort((a, b) => richness(b) - richness(a));

@@ -287,12 +287,8 @@ function objPid(fieldsJson: string): number | null {
   }
 }
 
-export function signalCandidates(db: Db, ev: EvidenceResolver, pid: number | null = null): Candidate[] {
-  const rows = (
-    pid === null
-      ? db.prepare(`SELECT * FROM signals WHERE target_pid IS NOT NULL AND target_pid > 0`).all()
-      : db.prepare(`SELECT * FROM signals WHERE target_pid = ?`).all(pid)
-  ) as SignalRow[];
+export function signalCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
+  const rows = db.prepare(`SELECT * FROM signals WHERE target_pid IS NOT NULL AND target_pid > 0`).all() as SignalRow[];
   // The audit parser writes a signals row for every kill syscall, with or without OBJ_PID
   // (src/formats/audit.ts signalFacts): nothing is parsed again here.
   const resolver = new ActorResolver(db, ev);

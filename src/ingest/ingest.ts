@@ -22,7 +22,7 @@ import { civilToMs, ZoneConverter } from '../time/civil.js';
  * Indexes a first ingest builds once at the end (a sorted build is cheaper than keeping B-trees up
  * to date row by row): every index of the schema but the few that ingest itself looks up.
  */
-const INGEST_TIME_INDEXES: ReadonlySet<string> = new Set(['warnings_src', 'incidents_pid', 'incidents_time', 'incidents_id', 'segments_src']);
+const INGEST_TIME_INDEXES: ReadonlySet<string> = new Set(['warnings_src', 'incidents_pid', 'incidents_time', 'incidents_id', 'candidates_pid', 'segments_src']);
 const DEFERRED_INDEXES = [...SCHEMA_SQL.matchAll(/CREATE INDEX IF NOT EXISTS (\w+)/g)].map((m) => m[1]!).filter((n) => !INGEST_TIME_INDEXES.has(n));
 
 export interface IngestOptions {

@@ -39,6 +39,16 @@ CREATE TABLE IF NOT EXISTS incidents (
   json TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS incidents_pid ON incidents(pid);
+
+-- What each cause module proposed (src/correlate/*.ts), materialized with the incidents so that
+-- 'report --pid' and 'incidents --pid' read one pid's candidates by index. Ordinary pacct records
+-- are not here: they are read by pid when asked.
+CREATE TABLE IF NOT EXISTS candidates (
+  pid INTEGER NOT NULL,
+  cause TEXT NOT NULL,
+  json TEXT NOT NULL                  -- the candidate, with the hosts of its evidence lines
+);
+CREATE INDEX IF NOT EXISTS candidates_pid ON candidates(pid);
 CREATE INDEX IF NOT EXISTS incidents_id ON incidents(id);
 CREATE INDEX IF NOT EXISTS incidents_time ON incidents(time_ms);
 `;
