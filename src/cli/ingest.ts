@@ -13,7 +13,12 @@ export function ingestCommand(y: Argv): Argv {
         .positional('paths', { type: 'string', array: true, demandOption: true, describe: 'files or directories (e.g. a copy of /var/log)' })
         .option('tz', { type: 'string', describe: "the host's IANA time zone, for timestamps that carry none (e.g. America/New_York)" })
         .option('boot-time', { type: 'string', describe: 'boot instant (ISO 8601 with offset, or epoch seconds) for uptime-only kernel lines' })
-        .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
+        .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' })
+        .option('verify', {
+          type: 'boolean',
+          default: false,
+          describe: 'hash every file in full again (by default a file of the same size and mtime whose first and last MiB hash alike is taken as unchanged)',
+        }),
     async (argv) => {
       const db = path.resolve(argv.db as string);
       if (argv.dbDefaulted) {
@@ -48,6 +53,7 @@ export function ingestCommand(y: Argv): Argv {
         db: argv.db as string,
         tz: (argv.tz as string | undefined) ?? null,
         bootTime: (argv['boot-time'] as string | undefined) ?? null,
+        verify: argv.verify === true,
         onProgress: showBar ? draw : undefined,
       });
       if (showBar) process.stderr.write('\r\x1b[K');

@@ -33,6 +33,8 @@ export interface IngestOptions {
   onProgress?: (p: IngestProgress) => void;
   /** Called once per file when it is done. */
   onFile?: (s: SourceSummary) => void;
+  /** Hash every file in full, even those whose size, mtime and ends match what is stored. */
+  verify?: boolean;
 }
 
 export interface IngestProgress {
@@ -184,6 +186,8 @@ interface Job {
   probe: Probe | null;
   compression: Compression;
   recordSize: number;
+  /** quickSha256 of the file, stored with the source for the next unchanged check. */
+  quick?: string | null;
 }
 
 async function planJobs(files: FoundFile[]): Promise<Job[]> {
@@ -254,6 +258,40 @@ async function readHead(path: string): Promise<{ bytes: Buffer; compression: Com
   return { bytes: Buffer.concat(parts).subarray(0, PROBE_BYTES), compression: dec.compression };
 }
 
+function unchangedSummary(existing: SourceRow, job: Job): SourceSummary {
+  return {
+    path: job.file.path,
+    format: existing.format,
+    compression: job.compression,
+    status: 'unchanged',
+    units: existing.units,
+    stored: existing.stored,
+    skipped: existing.skipped,
+    warnings: existing.warnings,
+    newEvents: 0,
+  };
+}
+
+const QUICK_SPAN = 1 << 20;
+
+/** sha256 of the size, the first MiB and the last MiB of a file. */
+async function quickSha256(path: string, size: number): Promise<string> {
+  const h = crypto.createHash('sha256').update(String(size) + '\n');
+  const fh = await fs.promises.open(path, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min(QUICK_SPAN, size));
+    const head = await fh.read(buf, 0, buf.length, 0);
+    h.update(buf.subarray(0, head.bytesRead));
+    if (size > QUICK_SPAN) {
+      const tail = await fh.read(buf, 0, buf.length, Math.max(QUICK_SPAN, size - QUICK_SPAN));
+      h.update(buf.subarray(0, tail.bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
+  return h.digest('hex');
+}
+
 async function sha256File(path: string): Promise<string> {
   const h = crypto.createHash('sha256');
   for await (const chunk of fs.createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
@@ -278,6 +316,7 @@ interface SourceRow {
   complete_units: number | null;
   mtime_ms: number | null;
   local_lines: number;
+  quick_sha256: string | null;
 }
 
 /** Removes what an interrupted attempt left behind, so a rerun equals a clean run. */
@@ -322,26 +361,26 @@ async function ingestOne(db: Db, job: Job, opts: IngestOptions, progress: Ingest
   // A huge sparse file (a lastlog with uid 4294967294 is ~1 TiB of holes) is not hashed: reading
   // its holes would take hours. It is identified by size and mtime instead, and the manifest says so.
   const sparseHuge = f.size > SPARSE_HASH_LIMIT && f.allocated < f.size / 8;
+  const existing = job.format ? (db.prepare(`SELECT * FROM sources WHERE path=?`).get(f.path) as SourceRow | undefined) : undefined;
+  const settled = existing && existing.status !== 'ingesting' && existing.format === job.format?.name;
+  // A file of the same size and mtime whose first and last MiB hash alike is the file already
+  // stored: an unchanged tree is recognised without reading it (--verify reads every byte again).
+  const quick = sparseHuge ? null : await quickSha256(f.path, f.size);
+  if (settled && !opts.verify && existing.bytes === f.size && existing.mtime_ms === f.mtime_ms && (sparseHuge || existing.quick_sha256 === quick)) {
+    return unchangedSummary(existing, job);
+  }
   const sha = sparseHuge ? null : await sha256File(f.path);
   if (!job.format) {
     const note = f.note ?? `no format recognised this file (first bytes: ${describeHead(job.probe?.head)})`;
     return listOnly(db, job, 'unknown-format', 'unknown', note, sha);
   }
-  const existing = db.prepare(`SELECT * FROM sources WHERE path=?`).get(f.path) as SourceRow | undefined;
-  const same = sparseHuge ? existing?.bytes === f.size && existing?.mtime_ms === f.mtime_ms : existing?.sha256 === sha;
-  if (existing && same && existing.status !== 'ingesting' && existing.format === job.format.name) {
-    return {
-      path: f.path,
-      format: existing.format,
-      compression: job.compression,
-      status: 'unchanged',
-      units: existing.units,
-      stored: existing.stored,
-      skipped: existing.skipped,
-      warnings: existing.warnings,
-      newEvents: 0,
-    };
+  if (settled && !sparseHuge && existing.sha256 === sha) {
+    if (existing.quick_sha256 !== quick || existing.mtime_ms !== f.mtime_ms) {
+      db.prepare(`UPDATE sources SET quick_sha256 = ?, mtime_ms = ? WHERE id = ?`).run(quick, f.mtime_ms, existing.id);
+    }
+    return unchangedSummary(existing, job);
   }
+  job.quick = quick;
   const excluded = new Set<number>();
   for (let attempt = 0; attempt < 8; attempt++) {
     try {
@@ -642,7 +681,7 @@ async function parseSource(
     db.prepare(
       `UPDATE sources SET format=?, compression=?, sha256=?, bytes=?, content_bytes=?, content_sha256=?, first_unit_sha256=?,
         units=?, stored=?, skipped=?, warnings=?, status=?, duplicate_of=?, dedup_units=?, mtime_ms=?, time_notes=?,
-        family=?, rotation_rank=?, attempt_from=NULL, complete_units=?, ingested_at_ms=?, local_lines=?
+        family=?, rotation_rank=?, attempt_from=NULL, complete_units=?, ingested_at_ms=?, local_lines=?, quick_sha256=?
        WHERE id=?`,
     ).run(
       format.name,
@@ -666,6 +705,7 @@ async function parseSource(
       completeUnits,
       Date.now(),
       (existing ? existing.local_lines : 0) + writer.localLines,
+      job.quick ?? null,
       sourceId,
     );
   });

@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS sources (
   format TEXT NOT NULL,               -- format module name, or 'unknown' / 'not-regular'
   compression TEXT NOT NULL,          -- none | gzip | bzip2 | xz | zstd
   sha256 TEXT,                        -- of the file as stored on disk
+  quick_sha256 TEXT,                  -- of its size, first MiB and last MiB (the unchanged check)
   bytes INTEGER,                      -- size on disk
   content_bytes INTEGER,              -- decompressed bytes consumed (whole units only)
   content_sha256 TEXT,                -- sha256 of those decompressed bytes
