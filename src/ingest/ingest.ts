@@ -152,12 +152,9 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
     // it takes to hash it.
     const changed = result.sources.filter((s) => s.status !== 'unchanged').map((s) => s.path);
     if (changed.length || optionsChanged || !getMeta(db, 'derived_at')) {
+      // Each source's writer summarised its segments; only sources whose times a pass changed are
+      // summarised again from their events.
       const touched = runPostPasses(db, { tz: opts.tz ?? null, bootTime: opts.bootTime ?? null });
-      const byPath = db.prepare(`SELECT id FROM sources WHERE path = ?`);
-      for (const p of changed) {
-        const r = byPath.get(p) as { id: number } | undefined;
-        if (r) touched.add(r.id);
-      }
       refreshDerived(db, touched);
       db.pragma('wal_checkpoint(TRUNCATE)');
     }
@@ -678,6 +675,7 @@ async function parseSource(
   const totalWarnings = (base ? base.warnings : 0) + warnings;
 
   writer.flush(() => {
+    writer.mergeSegments();
     db.prepare(
       `UPDATE sources SET format=?, compression=?, sha256=?, bytes=?, content_bytes=?, content_sha256=?, first_unit_sha256=?,
         units=?, stored=?, skipped=?, warnings=?, status=?, duplicate_of=?, dedup_units=?, mtime_ms=?, time_notes=?,

@@ -32,6 +32,15 @@ const COLUMN_NAME = /^[a-z_][a-z0-9_]*$/;
 /** Rows per multi-row INSERT: fewer calls into SQLite, well under its parameter limit. */
 const ROWS_PER_STATEMENT = 16;
 
+interface SegmentSummary {
+  host: string | null;
+  first_ms: number | null;
+  last_ms: number | null;
+  timed: number;
+  hosted: number;
+  kernel: number;
+}
+
 interface FactStatement {
   cols: string[];
   one: Statement;
@@ -58,6 +67,8 @@ export class BatchWriter {
   private notableParams: unknown[] = [];
   /** Events written (or buffered) with a local wall time: alignment pairs only such sources. */
   localLines = 0;
+  /** Per boot segment of this source: what the `segments` table summarises (see mergeSegments). */
+  private readonly segs = new Map<string | null, SegmentSummary>();
   private readonly factStatements = new Map<string, FactStatement>();
   private readonly flushTx: (events: unknown[], rows: Pending[], notable: unknown[]) => void;
 
@@ -88,6 +99,20 @@ export class BatchWriter {
       e.uptime_s ?? null, e.boot_key ?? null, e.severity ?? null, raw, msgStart, messageText,
     );
     if (e.ts_quality === 'local_assumed' || e.ts_quality === 'year_inferred') this.localLines++;
+    const bk = e.boot_key ?? null;
+    let g = this.segs.get(bk);
+    if (!g) this.segs.set(bk, (g = { host: null, first_ms: null, last_ms: null, timed: 0, hosted: 0, kernel: 0 }));
+    const ts = e.ts_utc_ms;
+    if (ts !== null) {
+      g.timed++;
+      if (g.first_ms === null || ts < g.first_ms) g.first_ms = ts;
+      if (g.last_ms === null || ts > g.last_ms) g.last_ms = ts;
+      if (e.host !== null) {
+        g.hosted++;
+        if (g.host === null || e.host > g.host) g.host = e.host;
+      }
+    }
+    if (e.program === 'kernel') g.kernel++;
     const kinds = notableKinds(e.program, e.message, e.ts_utc_ms !== null, e.uptime_s != null);
     if (kinds) for (const k of kinds) this.notableParams.push(this.sourceId, p.src_line, p.src_offset, k);
     if (++this.eventCount + this.pending.length >= this.batchSize) this.flush();
@@ -128,6 +153,31 @@ export class BatchWriter {
     let i = 0;
     for (; i + block <= params.length; i += block) this.insertEvents.run(params.slice(i, i + block));
     for (; i < params.length; i += n) this.insertEvent.run(params.slice(i, i + n));
+  }
+
+  /**
+   * Adds this writer's segment summaries to the `segments` table (call inside the source's last
+   * transaction). Same columns as a GROUP BY over the source's events would give (MAX(host) by
+   * byte order, the same as JavaScript's for ASCII host names).
+   */
+  mergeSegments(): void {
+    const get = this.db.prepare(`SELECT rowid AS rid, host, first_ms, last_ms FROM segments WHERE source_id = ? AND boot_key IS ?`);
+    const upd = this.db.prepare(
+      `UPDATE segments SET host = ?, first_ms = ?, last_ms = ?, timed_lines = timed_lines + ?, host_lines = host_lines + ?, kernel_lines = kernel_lines + ? WHERE rowid = ?`,
+    );
+    const ins = this.db.prepare(
+      `INSERT INTO segments (source_id, boot_key, host, first_ms, last_ms, timed_lines, host_lines, kernel_lines) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const min = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
+    const max = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
+    for (const [bk, g] of this.segs) {
+      const r = get.get(this.sourceId, bk) as { rid: number; host: string | null; first_ms: number | null; last_ms: number | null } | undefined;
+      if (r) {
+        const host = r.host === null ? g.host : g.host === null ? r.host : g.host > r.host ? g.host : r.host;
+        upd.run(host, min(r.first_ms, g.first_ms), max(r.last_ms, g.last_ms), g.timed, g.hosted, g.kernel, r.rid);
+      } else ins.run(this.sourceId, bk, g.host, g.first_ms, g.last_ms, g.timed, g.hosted, g.kernel);
+    }
+    this.segs.clear();
   }
 
   /** Drops what is buffered (used when an attempt is restarted). */
