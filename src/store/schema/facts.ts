@@ -136,4 +136,5 @@ CREATE INDEX IF NOT EXISTS utmp_pid ON utmp_records(pid);
 CREATE INDEX IF NOT EXISTS pacct_end ON pacct_records(end_utc_ms);
 CREATE INDEX IF NOT EXISTS pacct_ppid ON pacct_records(ppid, end_utc_ms);
 CREATE INDEX IF NOT EXISTS audit_records_type ON audit_records(record_type);
+CREATE INDEX IF NOT EXISTS audit_records_src ON audit_records(source_id, src_line);
 `;
