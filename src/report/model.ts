@@ -341,10 +341,13 @@ const TIME_QUALITY_RANK: Readonly<Record<string, number>> = { exact: 0, year_inf
 const UNKNOWN_QUALITY_RANK = 4;
 /** Userland copies of one line carry stamps of different precision (RFC 3339 µs vs whole seconds). */
 const COPY_MAX_SKEW_MS = 1000;
-/** Windows up to this many lines are read whole (and folded exactly); larger ones only near the incident. */
-const WINDOW_READ_ALL_MAX = 20_000;
-/** Past that, this many times the cap are read on each side of the incident before folding. */
-const WINDOW_READ_FACTOR = 8;
+/**
+ * Windows up to this many lines are read whole (and folded exactly); larger ones only near the
+ * incident, so a report costs the same on a busy host as on a quiet one.
+ */
+const WINDOW_READ_ALL_MAX = 4_000;
+/** Past that, this many times the cap are read on each side of the incident before folding (a line has at most a few copies). */
+const WINDOW_READ_FACTOR = 4;
 
 /**
  * The identity of a line across files. A kernel line is the same printk record wherever it was
