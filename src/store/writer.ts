@@ -8,10 +8,6 @@ interface Provenance {
   src_offset: number;
 }
 
-type Pending =
-  | { t: 'fact'; p: Provenance; table: FactTable; row: FactRow }
-  | { t: 'warning'; line: number | null; offset: number | null; message: string };
-
 const TABLE_NAME = /^[a-z_]+$/;
 const SURROGATE = /[\uD800-\uDFFF]/;
 
@@ -45,37 +41,41 @@ interface FactStatement {
   cols: string[];
   one: Statement;
   many: Statement;
+  /** Parameters of the rows not yet written (fewer than ROWS_PER_STATEMENT). */
+  block: unknown[];
+  rows: number;
 }
 const EVENT_COLUMNS = [
   'source_id', 'src_line', 'src_offset', 'ts_utc_ms', 'ts_quality', 'host', 'program', 'pid',
   'uptime_s', 'boot_key', 'severity', 'raw', 'msg_start', 'message_text',
 ] as const;
+const NE = EVENT_COLUMNS.length;
 
 /**
- * Buffers rows of one source and writes them in batches, each batch in one synchronous
- * transaction, with statements prepared once per table and column set. Events, the bulk of every
- * case, are kept as flat parameter arrays (no object per row) and written 16 to a statement.
+ * Writes the rows of one source as they come, inside a transaction committed every `batchSize`
+ * rows, with statements prepared once per table and column set. Rows go 16 to a statement from a
+ * reused parameter block: nothing grows with the batch, and nothing is copied but the values.
+ * A source is 'ingesting' until its last transaction (flush), so a killed run loses nothing that a
+ * rerun does not redo.
  */
 export class BatchWriter {
-  private pending: Pending[] = [];
-  private eventParams: unknown[] = [];
-  private eventCount = 0;
   private readonly insertEvent: Statement;
   private readonly insertEvents: Statement;
   private readonly insertWarning: Statement;
   private readonly insertNotable: Statement;
-  private notableParams: unknown[] = [];
-  /** Events written (or buffered) with a local wall time: alignment pairs only such sources. */
+  private readonly eventBlock: unknown[] = new Array(NE * ROWS_PER_STATEMENT);
+  private eventRows = 0;
+  private rowsInTx = 0;
+  /** Events written with a local wall time: alignment pairs only such sources. */
   localLines = 0;
   /** Per boot segment of this source: what the `segments` table summarises (see mergeSegments). */
   private readonly segs = new Map<string | null, SegmentSummary>();
   private readonly factStatements = new Map<string, FactStatement>();
-  private readonly flushTx: (events: unknown[], rows: Pending[], notable: unknown[]) => void;
 
   constructor(
     private readonly db: Db,
     private readonly sourceId: number,
-    private readonly batchSize = 10000,
+    private readonly batchSize = 50000,
   ) {
     const one = `(${EVENT_COLUMNS.map(() => '?').join(', ')})`;
     const insert = `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES `;
@@ -85,19 +85,40 @@ export class BatchWriter {
       `INSERT INTO warnings (source_id, src_line, src_offset, message) VALUES (?, ?, ?, ?)`,
     );
     this.insertNotable = db.prepare(`INSERT INTO notable_lines (source_id, src_line, src_offset, kind) VALUES (?, ?, ?, ?)`);
-    this.flushTx = db.transaction((events: unknown[], rows: Pending[], notable: unknown[]) => {
-      this.writeEvents(events);
-      this.writeRows(rows);
-      for (let i = 0; i < notable.length; i += 4) this.insertNotable.run(notable[i], notable[i + 1], notable[i + 2], notable[i + 3]);
-    });
+  }
+
+  private begin(): void {
+    if (!this.db.inTransaction) this.db.exec('BEGIN');
+  }
+
+  /** After each row: commit when the batch is full. */
+  private counted(): void {
+    if (++this.rowsInTx >= this.batchSize) this.commit();
   }
 
   event(p: Provenance, e: EventRow, raw: string): void {
+    this.begin();
     const [msgStart, messageText] = messageColumns(raw, e.message);
-    this.eventParams.push(
-      this.sourceId, p.src_line, p.src_offset, e.ts_utc_ms, e.ts_quality, e.host, e.program, e.pid,
-      e.uptime_s ?? null, e.boot_key ?? null, e.severity ?? null, raw, msgStart, messageText,
-    );
+    const b = this.eventBlock;
+    let i = this.eventRows * NE;
+    b[i++] = this.sourceId;
+    b[i++] = p.src_line;
+    b[i++] = p.src_offset;
+    b[i++] = e.ts_utc_ms;
+    b[i++] = e.ts_quality;
+    b[i++] = e.host;
+    b[i++] = e.program;
+    b[i++] = e.pid;
+    b[i++] = e.uptime_s ?? null;
+    b[i++] = e.boot_key ?? null;
+    b[i++] = e.severity ?? null;
+    b[i++] = raw;
+    b[i++] = msgStart;
+    b[i++] = messageText;
+    if (++this.eventRows === ROWS_PER_STATEMENT) {
+      this.insertEvents.run(b);
+      this.eventRows = 0;
+    }
     if (e.ts_quality === 'local_assumed' || e.ts_quality === 'year_inferred') this.localLines++;
     const bk = e.boot_key ?? null;
     let g = this.segs.get(bk);
@@ -114,45 +135,61 @@ export class BatchWriter {
     }
     if (e.program === 'kernel') g.kernel++;
     const kinds = notableKinds(e.program, e.message, e.ts_utc_ms !== null, e.uptime_s != null);
-    if (kinds) for (const k of kinds) this.notableParams.push(this.sourceId, p.src_line, p.src_offset, k);
-    if (++this.eventCount + this.pending.length >= this.batchSize) this.flush();
+    if (kinds) for (const k of kinds) this.insertNotable.run(this.sourceId, p.src_line, p.src_offset, k);
+    this.counted();
   }
 
   fact(p: Provenance, table: FactTable, row: FactRow): void {
-    this.pending.push({ t: 'fact', p, table, row });
-    if (this.eventCount + this.pending.length >= this.batchSize) this.flush();
+    this.begin();
+    let key = table;
+    for (const k in row) if (row[k] !== undefined) key += ',' + k;
+    const st = this.factStatement(key, table, row);
+    const n = st.cols.length + 3;
+    const b = st.block;
+    let i = st.rows * n;
+    b[i++] = this.sourceId;
+    b[i++] = p.src_line;
+    b[i++] = p.src_offset;
+    for (const c of st.cols) b[i++] = row[c];
+    if (++st.rows === ROWS_PER_STATEMENT) {
+      st.many.run(b);
+      st.rows = 0;
+    }
+    this.counted();
   }
 
   warning(line: number | null, offset: number | null, message: string): void {
-    this.pending.push({ t: 'warning', line, offset, message });
-    if (this.eventCount + this.pending.length >= this.batchSize) this.flush();
+    this.begin();
+    this.insertWarning.run(this.sourceId, line, offset, message);
+    this.counted();
   }
 
-  /** Writes everything buffered in one transaction; optionally runs `also` inside it. */
-  flush(also?: () => void): void {
-    const rows = this.pending;
-    const events = this.eventParams;
-    const notable = this.notableParams;
-    this.pending = [];
-    this.eventParams = [];
-    this.notableParams = [];
-    this.eventCount = 0;
-    if (also) {
-      this.db.transaction(() => {
-        this.flushTx(events, rows, notable);
-        also();
-      })();
-    } else if (rows.length || events.length) {
-      this.flushTx(events, rows, notable);
+  /** Writes the rows of partly filled blocks, one statement each. */
+  private drain(): void {
+    const n = NE;
+    for (let r = 0; r < this.eventRows; r++) this.insertEvent.run(this.eventBlock.slice(r * n, r * n + n));
+    this.eventRows = 0;
+    for (const st of this.factStatements.values()) {
+      const m = st.cols.length + 3;
+      for (let r = 0; r < st.rows; r++) st.one.run(st.block.slice(r * m, r * m + m));
+      st.rows = 0;
     }
   }
 
-  private writeEvents(params: unknown[]): void {
-    const n = EVENT_COLUMNS.length;
-    const block = n * ROWS_PER_STATEMENT;
-    let i = 0;
-    for (; i + block <= params.length; i += block) this.insertEvents.run(params.slice(i, i + block));
-    for (; i < params.length; i += n) this.insertEvent.run(params.slice(i, i + n));
+  private commit(): void {
+    this.drain();
+    if (this.db.inTransaction) this.db.exec('COMMIT');
+    this.rowsInTx = 0;
+  }
+
+  /** Writes everything and commits; optionally runs `also` inside that last transaction. */
+  flush(also?: () => void): void {
+    if (also) {
+      this.begin();
+      this.drain();
+      also();
+    }
+    this.commit();
   }
 
   /**
@@ -180,50 +217,30 @@ export class BatchWriter {
     this.segs.clear();
   }
 
-  /** Drops what is buffered (used when an attempt is restarted). */
+  /** Drops what is not yet committed (an attempt being restarted); recovery removes the rest. */
   discard(): void {
-    this.pending = [];
-    this.eventParams = [];
-    this.notableParams = [];
-    this.eventCount = 0;
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.eventRows = 0;
+    this.rowsInTx = 0;
+    for (const st of this.factStatements.values()) st.rows = 0;
   }
 
-  /**
-   * Facts grouped by table and column set, each group written 16 rows to a statement (the order
-   * of rows inside a table is kept; tables have no order between them).
-   */
-  private writeRows(rows: Pending[]): void {
-    const groups = new Map<string, { st: FactStatement; params: unknown[] }>();
-    for (const r of rows) {
-      if (r.t === 'warning') {
-        this.insertWarning.run(this.sourceId, r.line, r.offset, r.message);
-        continue;
-      }
-      const cols = Object.keys(r.row).filter((k) => r.row[k] !== undefined);
-      const key = r.table + ':' + cols.join(',');
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { st: this.factStatement(key, r.table, cols), params: [] }));
-      g.params.push(this.sourceId, r.p.src_line, r.p.src_offset);
-      for (const c of g.st.cols) g.params.push(r.row[c]);
-    }
-    for (const { st, params } of groups.values()) {
-      const n = st.cols.length + 3;
-      const block = n * ROWS_PER_STATEMENT;
-      let i = 0;
-      for (; i + block <= params.length; i += block) st.many.run(params.slice(i, i + block));
-      for (; i < params.length; i += n) st.one.run(params.slice(i, i + n));
-    }
-  }
-
-  private factStatement(key: string, table: FactTable, cols: string[]): FactStatement {
+  private factStatement(key: string, table: FactTable, row: FactRow): FactStatement {
     let st = this.factStatements.get(key);
     if (!st) {
       if (!TABLE_NAME.test(table)) throw new Error(`bad fact table name ${table}`);
+      const cols = Object.keys(row).filter((k) => row[k] !== undefined);
       for (const c of cols) if (!COLUMN_NAME.test(c)) throw new Error(`bad fact column name ${c}`);
       const all = ['source_id', 'src_line', 'src_offset', ...cols];
       const one = `(${all.map(() => '?').join(', ')})`;
       const insert = `INSERT INTO ${table} (${all.join(', ')}) VALUES `;
-      st = { cols, one: this.db.prepare(insert + one), many: this.db.prepare(insert + Array(ROWS_PER_STATEMENT).fill(one).join(', ')) };
+      st = {
+        cols,
+        one: this.db.prepare(insert + one),
+        many: this.db.prepare(insert + Array(ROWS_PER_STATEMENT).fill(one).join(', ')),
+        block: new Array(all.length * ROWS_PER_STATEMENT),
+        rows: 0,
+      };
       this.factStatements.set(key, st);
     }
     return st;
