@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { discover, type FoundFile } from '../sources/discover.js';
 import { openDecoded, gzipHeaderMtime, type Compression } from '../sources/decompress.js';
 import { orderRotations, stripCompressionSuffix, type Rotation } from '../sources/rotation.js';
-import { splitLines, splitRecords } from '../sources/units.js';
+import { oneByOne, splitLineBatches, splitRecordBatches } from '../sources/units.js';
 import { FORMATS } from '../formats/registry.js';
 import type { EventRow, FactRow, FactTable, FormatModule, ParseContext, ParseOutput, Probe, RecordStart, Unit } from '../formats/types.js';
 import { getMeta, openCaseDb, setMeta, type Db } from '../store/db.js';
@@ -562,13 +562,20 @@ async function parseSource(
     }
   }
 
-  // Line notes (invalid UTF-8, NULs, cut lines) become warnings on the unit.
-  const pendingNotes: Array<{ unit: Unit; message: string }> = [];
-  const unitsIter = format.readUnits
-    ? format.readUnits(f.path)
+  // Line notes (invalid UTF-8, NULs, cut lines) become warnings on their unit when it is processed.
+  const unitNotes = new Map<Unit, string[]>();
+  const onNote = (unit: Unit, message: string) => {
+    if (format.rawLines) return;
+    const l = unitNotes.get(unit);
+    if (l) l.push(message);
+    else unitNotes.set(unit, [message]);
+  };
+  // Units come a decoded chunk at a time: one await per chunk, not per line.
+  const batches = format.readUnits
+    ? oneByOne(format.readUnits(f.path))
     : format.unit === 'line'
-      ? splitLines(tap(dec.chunks), { onNote: (unit, message) => (format.rawLines ? undefined : pendingNotes.push({ unit, message })) })
-      : splitRecords(tap(dec.chunks), job.recordSize, (offset, bytes) =>
+      ? splitLineBatches(tap(dec.chunks), { onNote })
+      : splitRecordBatches(tap(dec.chunks), job.recordSize, (offset, bytes) =>
           warnRow(null, offset, `torn tail: ${bytes} bytes after the last whole ${job.recordSize}-byte record at offset ${offset}`),
         );
 
@@ -576,8 +583,12 @@ async function parseSource(
   if (format.prescan && (!format.needsPrescan || !job.probe || format.needsPrescan(job.probe))) {
     const pre = format.prescan(ctx);
     const dec2 = await openDecoded(f.path);
-    const it2 = format.readUnits ? format.readUnits(f.path) : format.unit === 'line' ? splitLines(dec2.chunks, { onNote: () => {} }) : splitRecords(dec2.chunks, job.recordSize, () => {});
-    for await (const u of it2) pre.observe(u);
+    const it2 = format.readUnits
+      ? oneByOne(format.readUnits(f.path))
+      : format.unit === 'line'
+        ? splitLineBatches(dec2.chunks, { onNote: () => {} })
+        : splitRecordBatches(dec2.chunks, job.recordSize, () => {});
+    for await (const batch of it2) for (const u of batch) pre.observe(u);
     ctx.prescan = pre.result();
   }
   const parser = format.createParser(ctx);
@@ -586,7 +597,7 @@ async function parseSource(
   db.prepare(`DELETE FROM warnings WHERE source_id=? AND src_line IS NULL`).run(sourceId);
 
   let lastReport = Date.now();
-  for await (const unit of unitsIter) {
+  for await (const batch of batches) for (const unit of batch) {
     current = unit;
     unitState = 0;
     record = null;
@@ -617,8 +628,11 @@ async function parseSource(
         throw new RestartAttempt(prefix.owner);
       }
     }
-    for (const n of pendingNotes) if (!inPrefix) warnRow(n.unit.index, n.unit.offset, n.message);
-    pendingNotes.length = 0;
+    const notes = unitNotes.get(unit);
+    if (notes) {
+      unitNotes.delete(unit);
+      if (!inPrefix) for (const m of notes) warnRow(unit.index, unit.offset, m);
+    }
     if (format.unit === 'record' && unit.bytes.length !== job.recordSize) {
       out.skip(`record of ${unit.bytes.length} bytes`);
     } else {

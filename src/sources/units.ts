@@ -33,6 +33,19 @@ export async function* splitLines(
   startIndex = 0,
   startOffset = 0,
 ): AsyncGenerator<Unit> {
+  for await (const batch of splitLineBatches(chunks, notes, startIndex, startOffset)) yield* batch;
+}
+
+/**
+ * The lines of each decoded chunk at once (one await per chunk, not per line: a busy log has
+ * millions). `notes.onNote` is called for a unit before its batch is yielded.
+ */
+export async function* splitLineBatches(
+  chunks: AsyncIterable<Buffer>,
+  notes: LineNotes,
+  startIndex = 0,
+  startOffset = 0,
+): AsyncGenerator<Unit[]> {
   let index = startIndex;
   let offset = startOffset; // offset of the first byte of `pending`
   let pending: Buffer[] = [];
@@ -49,6 +62,7 @@ export async function* splitLines(
 
   for await (const chunk of chunks) {
     let pos = 0;
+    const batch: Unit[] = [];
     while (pos < chunk.length) {
       const nl = chunk.indexOf(10, pos);
       const end = nl === -1 ? chunk.length : nl;
@@ -76,19 +90,20 @@ export async function* splitLines(
       if (text.length && text[text.length - 1] === 13) text = text.subarray(0, text.length - 1); // CRLF
       const unit = make(text, overflow > 0, offset);
       if (overflow > 0) notes.onNote(unit, `line of ${pendingLen + overflow} bytes cut to ${MAX_LINE_BYTES}`);
-      yield unit;
+      batch.push(unit);
       offset += pendingLen + overflow + 1;
       pending = [];
       pendingLen = 0;
       overflow = 0;
       pos = nl + 1;
     }
+    if (batch.length) yield batch;
   }
   if (pendingLen > 0 || overflow > 0) {
     const bytes = Buffer.concat(pending, pendingLen);
     const unit = make(bytes, overflow > 0, offset);
     notes.onNote(unit, 'last line has no terminating newline (torn write?); it is kept as a line');
-    yield unit;
+    yield [unit];
   }
 }
 
@@ -103,20 +118,38 @@ export async function* splitRecords(
   startIndex = 0,
   startOffset = 0,
 ): AsyncGenerator<Unit> {
+  for await (const batch of splitRecordBatches(chunks, recordSize, onTail, startIndex, startOffset)) yield* batch;
+}
+
+/** The whole records of each chunk at once. */
+export async function* splitRecordBatches(
+  chunks: AsyncIterable<Buffer>,
+  recordSize: number,
+  onTail: (offset: number, bytes: number) => void,
+  startIndex = 0,
+  startOffset = 0,
+): AsyncGenerator<Unit[]> {
   let index = startIndex;
   let offset = startOffset;
   let carry: Buffer = Buffer.alloc(0);
   for await (const chunk of chunks) {
     let buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
     let pos = 0;
+    const batch: Unit[] = [];
     while (buf.length - pos >= recordSize) {
       index++;
-      yield { index, offset, bytes: Buffer.from(buf.subarray(pos, pos + recordSize)), text: '', truncated: false };
+      batch.push({ index, offset, bytes: Buffer.from(buf.subarray(pos, pos + recordSize)), text: '', truncated: false });
       pos += recordSize;
       offset += recordSize;
     }
+    if (batch.length) yield batch;
     carry = Buffer.from(buf.subarray(pos));
     buf = carry;
   }
   if (carry.length) onTail(offset, carry.length);
+}
+
+/** Batches of one unit from a per-unit iterator (formats that read the file themselves). */
+export async function* oneByOne(units: AsyncIterable<Unit>): AsyncGenerator<Unit[]> {
+  for await (const u of units) yield [u];
 }
