@@ -364,7 +364,10 @@ async function ingestOne(db: Db, job: Job, opts: IngestOptions, progress: Ingest
   // A file of the same size and mtime whose first and last MiB hash alike is the file already
   // stored: an unchanged tree is recognised without reading it (--verify reads every byte again).
   const quick = sparseHuge ? null : await quickSha256(f.path, f.size);
-  if (settled && !opts.verify && existing.bytes === f.size && existing.mtime_ms === f.mtime_ms && (sparseHuge || existing.quick_sha256 === quick)) {
+  // mtimes compared to the millisecond: a copy tool may keep no finer precision (and utimes'
+  // seconds-as-a-double round trip moves the last digit).
+  const sameMtime = existing?.mtime_ms != null && Math.abs(existing.mtime_ms - f.mtime_ms) < 1;
+  if (settled && !opts.verify && existing.bytes === f.size && sameMtime && (sparseHuge || existing.quick_sha256 === quick)) {
     return unchangedSummary(existing, job);
   }
   const sha = sparseHuge ? null : await sha256File(f.path);

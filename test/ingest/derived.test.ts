@@ -147,3 +147,30 @@ describe('ordinary process accounting records are rows, not candidates', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('the unchanged check', () => {
+  it('takes a file of the same size, mtime and first and last MiB as unchanged; --verify reads it again', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-quick-'));
+    const log = path.join(dir, 'log');
+    fs.mkdirSync(log);
+    const file = path.join(log, 'syslog');
+    const lines: string[] = [];
+    for (let i = 0; i < 40000; i++) lines.push(`2026-11-21T10:${String(i % 60).padStart(2, '0')}:00.000000+00:00 h app[${100 + (i % 50)}]: request ${i} handled`);
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const size = fs.statSync(file).size;
+    expect(size).toBeGreaterThan(2 << 20);
+    const dbFile = path.join(dir, 'case.db');
+    await ingest([log], { db: dbFile });
+    // One byte changed in the middle, the mtime put back: only a full read can tell.
+    const st = fs.statSync(file);
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, 'X', Math.floor(size / 2));
+    fs.closeSync(fd);
+    fs.utimesSync(file, st.atime, st.mtime);
+    const quick = await ingest([log], { db: dbFile });
+    expect(quick.sources[0]!.status).toBe('unchanged');
+    const full = await ingest([log], { db: dbFile, verify: true });
+    expect(full.sources[0]!.status).not.toBe('unchanged');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
