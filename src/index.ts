@@ -1,13 +1,26 @@
 // The public API of procforensics. The CLI is a thin layer over these functions.
-export { ingest, UsageError } from './ingest/ingest.js';
+import type { IngestOptions, IngestResult } from './ingest/ingest.js';
+export { UsageError } from './errors.js';
 export type { IngestOptions, IngestResult, IngestProgress, SourceSummary } from './ingest/ingest.js';
+
+/**
+ * Reads files and directories into the case database (src/ingest/ingest.ts). Loaded on first use:
+ * the reading commands (incidents, report) never load the formats and decoders.
+ */
+export async function ingest(inputs: string[], opts: IngestOptions): Promise<IngestResult> {
+  return (await import('./ingest/ingest.js')).ingest(inputs, opts);
+}
 export { openCaseDb, CaseDbError } from './store/db.js';
 export type { Db } from './store/db.js';
 export { listSources, listWarnings } from './store/queries.js';
 export type { SourceManifestEntry, WarningRow } from './store/queries.js';
-export { FORMATS, formatByName } from './formats/registry.js';
 export type { FormatModule, EventRow, TimeQuality } from './formats/types.js';
 export { VERSION } from './version.js';
+import { ZoneConverter } from './time/civil.js';
+/** Whether `zone` is an IANA time zone this build knows (for --tz). */
+export function isValidTimeZone(zone: string): boolean {
+  return ZoneConverter.isValid(zone);
+}
 export { buildReportModel, renderReports, writeReportSet, renderMarkdown, renderHtml, renderJson, parseWindow, REPORT_FORMATS } from './report/index.js';
 export type { ReportModel, ReportOptions, ReportFormat } from './report/index.js';
 export { findIncidents, processesByPid } from './correlate/index.js';

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { findIncidents, openCaseDb } from '../index.js';
-import type { Cause, Incident } from '../correlate/types.js';
+import type { Cause, Incident } from '../index.js';
 import { CliError, EXIT_CODES } from './exit-codes.js';
 import { out, safeText } from './terminal.js';
 

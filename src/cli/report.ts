@@ -1,11 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { findIncidents } from '../correlate/index.js';
-import type { IncidentFilter } from '../correlate/types.js';
-import { openCaseDb } from '../store/db.js';
-import { ZoneConverter } from '../time/civil.js';
-import { REPORT_FORMATS, buildReportModel, parseWindow, renderReports, writeReportSet, type ReportFormat } from '../report/index.js';
+import {
+  REPORT_FORMATS,
+  buildReportModel,
+  findIncidents,
+  isValidTimeZone,
+  openCaseDb,
+  parseWindow,
+  renderReports,
+  writeReportSet,
+  type IncidentFilter,
+  type ReportFormat,
+} from '../index.js';
 import { CliError, EXIT_CODES } from './exit-codes.js';
 import { err, out, safeText } from './terminal.js';
 
@@ -39,7 +46,7 @@ export function reportCommand(y: Argv): Argv {
       const window = parseWindow(String(argv.window));
       if (!window) throw new CliError(`report: --window '${argv.window}' is not a duration (try 10m, 30s, 1h)`, EXIT_CODES.usage);
       const tz = (argv.tz as string | undefined) ?? null;
-      if (tz && !ZoneConverter.isValid(tz)) throw new CliError(`report: --tz: unknown IANA time zone '${tz}'`, EXIT_CODES.usage);
+      if (tz && !isValidTimeZone(tz)) throw new CliError(`report: --tz: unknown IANA time zone '${tz}'`, EXIT_CODES.usage);
       const dbPath = argv.db as string;
       if (!fs.existsSync(dbPath)) throw new CliError(`report: no case database at ${dbPath} (run 'procforensics ingest' first)`, EXIT_CODES.usage);
       const format = argv.format as ReportFormat;

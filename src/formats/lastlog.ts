@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import type { FormatModule, ParseContext, ParseOutput, Probe, Unit, UnitParser } from './types.js';
 import { cstr, isAllZero } from './utmp.js';
 import { openDecoded } from '../sources/decompress.js';
-import { splitRecords } from '../sources/units.js';
+import { splitRecordBatches } from '../sources/units.js';
 import { stripCompressionSuffix } from '../sources/rotation.js';
 
 export interface LastlogLayout {
@@ -136,11 +136,12 @@ export async function* readLastlogUnits(file: string): AsyncGenerator<Unit> {
     const capBytes = Math.floor(LASTLOG_READ_CAP_BYTES / size) * size;
     let cut = false;
     let tail: { offset: number; bytes: number } | null = null;
-    yield* splitRecords(
+    for await (const batch of splitRecordBatches(
       capped(dec.chunks, capBytes, () => (cut = true)),
       size,
       (offset, bytes) => (tail = { offset, bytes }),
-    );
+    ))
+      yield* batch;
     const apparent = plain ? st.size : null;
     if (cut && (apparent === null || apparent > capBytes)) {
       const readRecords = capBytes / size;

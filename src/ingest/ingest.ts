@@ -12,6 +12,9 @@ import { FORMATS } from '../formats/registry.js';
 import type { EventRow, FactRow, FactTable, FormatModule, ParseContext, ParseOutput, Probe, RecordStart, Unit } from '../formats/types.js';
 import { getMeta, openCaseDb, setMeta, type Db } from '../store/db.js';
 import { refreshDerived } from './derived.js';
+import { UsageError } from '../errors.js';
+
+export { UsageError };
 import { BatchWriter } from '../store/writer.js';
 import { SCHEMA_SQL, SOURCE_OWNED_TABLES } from '../store/schema/index.js';
 import { runPostPasses } from './postpasses.js';
@@ -166,7 +169,6 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
   }
 }
 
-export class UsageError extends Error {}
 
 function safeRealpath(p: string): string {
   try {

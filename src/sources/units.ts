@@ -108,20 +108,10 @@ export async function* splitLineBatches(
 }
 
 /**
- * Yields fixed-size records. A torn tail (fewer bytes than a record) is not a unit: it is reported
- * through `onTail` so the pipeline can warn, and every whole record before it is kept.
+ * The whole fixed-size records of each chunk at once. A torn tail (fewer bytes than a record) is
+ * not a unit: it is reported through `onTail` so the pipeline can warn, and every whole record
+ * before it is kept.
  */
-export async function* splitRecords(
-  chunks: AsyncIterable<Buffer>,
-  recordSize: number,
-  onTail: (offset: number, bytes: number) => void,
-  startIndex = 0,
-  startOffset = 0,
-): AsyncGenerator<Unit> {
-  for await (const batch of splitRecordBatches(chunks, recordSize, onTail, startIndex, startOffset)) yield* batch;
-}
-
-/** The whole records of each chunk at once. */
 export async function* splitRecordBatches(
   chunks: AsyncIterable<Buffer>,
   recordSize: number,
