@@ -246,7 +246,7 @@ export class CaseFacts {
     this.suppressedStmt = db.prepare(
       `SELECT e.ts_utc_ms AS ts_utc_ms, e.message AS message FROM notable_lines n
        JOIN events e ON e.source_id = n.source_id AND e.src_line = n.src_line
-       WHERE n.kind = 'ratelimit' AND e.ts_utc_ms BETWEEN ? AND ? LIMIT 3`,
+       WHERE n.kind = 'ratelimit' AND e.ts_utc_ms BETWEEN ? AND ? ORDER BY e.ts_utc_ms, e.id LIMIT 3`,
     );
   }
 

@@ -100,24 +100,24 @@ export class ActorResolver {
     // sshd's audit USER_LOGIN says `id=1002`, its syslog line `Accepted … for carol`: the same sshd pid.
     this.byLoginPid = db.prepare(
       `SELECT * FROM logins WHERE pid = ? AND user IS NOT NULL AND user NOT LIKE '(%' AND (? IS NULL OR host IS NULL OR host = ?)
-       AND ts_utc_ms BETWEEN ? AND ? ORDER BY (kind = 'ssh_accepted') DESC, ABS(ts_utc_ms - ?) LIMIT 1`,
+       AND ts_utc_ms BETWEEN ? AND ? ORDER BY (kind = 'ssh_accepted') DESC, ABS(ts_utc_ms - ?), id LIMIT 1`,
     );
     this.loginsBySes = db.prepare(
       `SELECT * FROM logins WHERE ses = ? AND (? IS NULL OR host IS NULL OR host = ?) AND (ts_utc_ms IS NULL OR ts_utc_ms <= ?)
-       ORDER BY ts_utc_ms DESC LIMIT 50`,
+       ORDER BY ts_utc_ms DESC, id LIMIT 50`,
     );
     this.sshByUser = db.prepare(
       `SELECT * FROM logins WHERE kind = 'ssh_accepted' AND user = ? AND (? IS NULL OR host IS NULL OR host = ?)
-       AND ts_utc_ms BETWEEN ? AND ? ORDER BY ts_utc_ms DESC LIMIT 1`,
+       AND ts_utc_ms BETWEEN ? AND ? ORDER BY ts_utc_ms DESC, id LIMIT 1`,
     );
     this.userByAuid = db.prepare(
-      `SELECT user FROM logins WHERE (auid = ? OR uid = ?) AND user IS NOT NULL AND user NOT LIKE '(%' ORDER BY (auid = ?) DESC LIMIT 1`,
+      `SELECT user FROM logins WHERE (auid = ? OR uid = ?) AND user IS NOT NULL AND user NOT LIKE '(%' ORDER BY (auid = ?) DESC, id LIMIT 1`,
     );
     this.sudoNear = db.prepare(
-      `SELECT * FROM commands WHERE via = 'sudo' AND ts_utc_ms BETWEEN ? AND ? AND (? IS NULL OR host IS NULL OR host = ?) ORDER BY ts_utc_ms DESC`,
+      `SELECT * FROM commands WHERE via = 'sudo' AND ts_utc_ms BETWEEN ? AND ? AND (? IS NULL OR host IS NULL OR host = ?) ORDER BY ts_utc_ms DESC, id`,
     );
     this.cronNear = db.prepare(
-      `SELECT * FROM commands WHERE via = 'cron' AND ts_utc_ms BETWEEN ? AND ? AND (? IS NULL OR host IS NULL OR host = ?) ORDER BY ts_utc_ms DESC`,
+      `SELECT * FROM commands WHERE via = 'cron' AND ts_utc_ms BETWEEN ? AND ? AND (? IS NULL OR host IS NULL OR host = ?) ORDER BY ts_utc_ms DESC, id`,
     );
     this.pacctAt = db.prepare(`SELECT comm FROM pacct_records WHERE pid = ? AND begin_utc_ms <= ? AND end_utc_ms >= ? LIMIT 1`);
   }

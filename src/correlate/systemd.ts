@@ -52,13 +52,13 @@ function unitBase(unit: string | null): string | null {
 export function systemdCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
   const out: Candidate[] = [];
   const stopRequest = db.prepare(
-    `SELECT * FROM commands WHERE via IN ('sudo', 'execve', 'user_cmd') AND ts_utc_ms BETWEEN ? AND ? AND command LIKE ? ORDER BY ts_utc_ms DESC LIMIT 1`,
+    `SELECT * FROM commands WHERE via IN ('sudo', 'execve', 'user_cmd') AND ts_utc_ms BETWEEN ? AND ? AND command LIKE ? ORDER BY ts_utc_ms DESC, id LIMIT 1`,
   );
   const stopping = db.prepare(
-    `SELECT * FROM services WHERE unit = ? AND action IN ('stopping', 'stop') AND ts_utc_ms BETWEEN ? AND ? ORDER BY ts_utc_ms DESC LIMIT 1`,
+    `SELECT * FROM services WHERE unit = ? AND action IN ('stopping', 'stop') AND ts_utc_ms BETWEEN ? AND ? ORDER BY ts_utc_ms DESC, id LIMIT 1`,
   );
   const timedOut = db.prepare(
-    `SELECT * FROM services WHERE unit = ? AND action = 'timeout' AND ts_utc_ms BETWEEN ? AND ? ORDER BY ts_utc_ms DESC LIMIT 1`,
+    `SELECT * FROM services WHERE unit = ? AND action = 'timeout' AND ts_utc_ms BETWEEN ? AND ? ORDER BY ts_utc_ms DESC, id LIMIT 1`,
   );
   const exitedNear = db.prepare(
     `SELECT * FROM services WHERE unit = ? AND action IN ('main_exited', 'failed') AND ts_utc_ms BETWEEN ? AND ? ORDER BY ts_utc_ms`,
