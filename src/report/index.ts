@@ -6,7 +6,7 @@ import type { Db } from '../store/db.js';
 import { safeFileName } from './escape.js';
 import { renderHtml, renderHtmlIndex } from './html.js';
 import { renderJson, renderJsonIndex } from './json.js';
-import { renderMarkdown, renderMarkdownIndex, type IndexEntry } from './markdown.js';
+import { renderMarkdown, renderMarkdownIndex, type IndexEntry, type IndexModel } from './markdown.js';
 import { buildReportModel, type ReportModel, type ReportOptions } from './model.js';
 
 export type ReportFormat = 'md' | 'html' | 'json';
@@ -42,7 +42,8 @@ export function reportFileNames(incidents: readonly Incident[]): string[] {
 export interface WrittenReports {
   dir: string;
   files: string[];
-  models: ReportModel[];
+  /** The incident and answer of each report (the timelines are written, not kept). */
+  models: IndexModel[];
 }
 
 /** Writes one report per incident and format into `dir`, plus index.<format> for each format. */
@@ -55,7 +56,6 @@ export function writeReportSet(
 ): WrittenReports {
   fs.mkdirSync(dir, { recursive: true });
   const generatedAt = opts.generatedAt ?? new Date().toISOString();
-  const models = incidents.map((i) => buildReportModel(db, i, { ...opts, generatedAt }));
   const names = reportFileNames(incidents);
   const files: string[] = [];
   const write = (name: string, text: string) => {
@@ -63,11 +63,18 @@ export function writeReportSet(
     fs.writeFileSync(f, text);
     files.push(f);
   };
+  // One report at a time, written in every format and then dropped: a case with thousands of
+  // incidents costs the memory of one report.
+  const models: IndexModel[] = [];
+  incidents.forEach((incident, k) => {
+    const model = buildReportModel(db, incident, { ...opts, generatedAt });
+    for (const format of formats) {
+      write(`${names[k]}.${format}`, format === 'md' ? renderMarkdown(model) : format === 'html' ? renderHtml(model) : renderJson([model]));
+    }
+    models.push({ incident: model.incident, answer: model.answer, answer_text: model.answer_text });
+  });
   for (const format of formats) {
     const entries: IndexEntry[] = models.map((model, k) => ({ model, file: `${names[k]}.${format}` }));
-    for (const e of entries) {
-      write(e.file, format === 'md' ? renderMarkdown(e.model) : format === 'html' ? renderHtml(e.model) : renderJson([e.model]));
-    }
     const caseDb = opts.dbPath ?? null;
     write(
       `index.${format}`,

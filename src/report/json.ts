@@ -19,7 +19,7 @@ export function renderJson(models: readonly ReportModel[]): string {
 }
 
 /** The index of an --all run: the bare contract objects plus the file each report went to. */
-export function renderJsonIndex(entries: ReadonlyArray<{ model: ReportModel; file: string }>, generatedAt: string, caseDb: string | null): string {
+export function renderJsonIndex(entries: ReadonlyArray<{ model: Pick<ReportModel, 'incident'>; file: string }>, generatedAt: string, caseDb: string | null): string {
   return (
     JSON.stringify(
       { generated_at: generatedAt, case_db: caseDb, incidents: entries.map((e) => ({ ...e.model.incident, report_file: e.file })) },

@@ -108,8 +108,11 @@ export function renderMarkdown(m: ReportModel): string {
   return L.join('\n');
 }
 
+/** What an index row needs of a report: the incident and its answer. */
+export type IndexModel = Pick<ReportModel, 'incident' | 'answer' | 'answer_text'>;
+
 export interface IndexEntry {
-  model: ReportModel;
+  model: IndexModel;
   /** File name of the report, relative to the index. */
   file: string;
 }
