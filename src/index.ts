@@ -1,6 +1,8 @@
 // The public API of procforensics. The CLI is a thin layer over these functions.
-import type { IngestOptions, IngestResult } from './ingest/ingest.js';
-export { UsageError } from './errors.js';
+import type { IngestOptions, IngestProgress, IngestResult } from './ingest/ingest.js';
+import { UsageError } from './errors.js';
+import { CaseDbError } from './store/db.js';
+export { UsageError };
 export type { IngestOptions, IngestResult, IngestProgress, SourceSummary } from './ingest/ingest.js';
 
 /**
@@ -9,6 +11,46 @@ export type { IngestOptions, IngestResult, IngestProgress, SourceSummary } from 
  */
 export async function ingest(inputs: string[], opts: IngestOptions): Promise<IngestResult> {
   return (await import('./ingest/ingest.js')).ingest(inputs, opts);
+}
+
+/** The old-generation heap an ingest thread may use: with SQLite's cache and the code, under 256 MiB. */
+export const INGEST_HEAP_MB = 128;
+
+/**
+ * `ingest` in a worker thread with a bounded heap (the CLI's way: memory stays under its budget
+ * whatever the input). Errors keep their class (UsageError, CaseDbError).
+ */
+export async function ingestBounded(inputs: string[], opts: IngestOptions, heapMb = INGEST_HEAP_MB): Promise<IngestResult> {
+  const { Worker } = await import('node:worker_threads');
+  const { onProgress, onFile, ...plain } = opts;
+  void onFile;
+  const worker = new Worker(new URL('./ingest/worker.js', import.meta.url), {
+    workerData: { inputs, opts: { ...plain, progress: !!onProgress } },
+    resourceLimits: { maxOldGenerationSizeMb: heapMb },
+  });
+  return new Promise<IngestResult>((resolve, reject) => {
+    let settled = false;
+    worker.on('message', (m: { type: string; p?: IngestProgress; result?: IngestResult; name?: string; message?: string; stack?: string }) => {
+      if (m.type === 'progress' && m.p) onProgress?.(m.p);
+      else if (m.type === 'done') {
+        settled = true;
+        resolve(m.result!);
+      } else if (m.type === 'error') {
+        settled = true;
+        const E = m.name === 'UsageError' ? UsageError : m.name === 'CaseDbError' ? CaseDbError : Error;
+        const e = new E(m.message);
+        if (m.stack) e.stack = m.stack;
+        reject(e);
+      }
+    });
+    worker.on('error', (e) => {
+      settled = true;
+      reject(e);
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new Error(`ingest worker stopped (exit ${code})`));
+    });
+  });
 }
 export { openCaseDb, CaseDbError } from './store/db.js';
 export type { Db } from './store/db.js';
@@ -23,6 +65,6 @@ export function isValidTimeZone(zone: string): boolean {
 }
 export { buildReportModel, renderReports, writeReportSet, renderMarkdown, renderHtml, renderJson, parseWindow, REPORT_FORMATS } from './report/index.js';
 export type { ReportModel, ReportOptions, ReportFormat } from './report/index.js';
-export { findIncidents, processesByPid } from './correlate/index.js';
+export { eachIncident, findIncidents, processesByPid } from './correlate/index.js';
 export { parseOomLines } from './correlate/oom.js';
 export type { Incident, IncidentFilter, Cause, Actor, EvidenceLine, OomDetails } from './correlate/types.js';

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { findIncidents, openCaseDb } from '../index.js';
+import { eachIncident, openCaseDb } from '../index.js';
 import type { Cause, Incident } from '../index.js';
 import { CliError, EXIT_CODES } from './exit-codes.js';
 import { out, safeText } from './terminal.js';
@@ -36,30 +36,29 @@ export function incidentsCommand(y: Argv): Argv {
         .option('until', { type: 'string', describe: 'only incidents at or before this ISO 8601 time (UTC when no zone is given)' })
         .option('cause', { type: 'string', choices: CAUSES as unknown as string[], describe: 'only this cause' })
         .option('pid', { type: 'number', describe: 'every distinct process that had this pid, each with its verdict' }),
-    (argv) => {
+    async (argv) => {
       const db = openCaseDb(argv.db as string, { readonly: true });
       try {
-        const list = findIncidents(db, {
+        const list = eachIncident(db, {
           since: parseTimeArg(argv.since as string | undefined, 'since'),
           until: parseTimeArg(argv.until as string | undefined, 'until'),
           cause: (argv.cause as Cause | undefined) ?? null,
           pid: (argv.pid as number | undefined) ?? null,
         });
-        if (argv.json) {
-          out(JSON.stringify({ incidents: list }, null, 2));
-          return;
-        }
-        if (!list.length) {
-          out('no incidents found');
-          return;
-        }
+        // Written as read, waiting when the reader is slower: the listing never sits in memory.
+        let n = 0;
         for (const i of list) {
-          out(
-            [i.time ?? '?', String(i.pid), i.comm ?? '?', i.cause + (i.signal_name ? `/${i.signal_name}` : ''), actorText(i), i.confidence, i.summary]
-              .map((f) => safeText(f))
-              .join('  '),
-          );
+          const text = argv.json
+            ? (n === 0 ? '{\n  "incidents": [\n' : ',\n') + JSON.stringify(i, null, 2).replace(/^/gm, '    ')
+            : [i.time ?? '?', String(i.pid), i.comm ?? '?', i.cause + (i.signal_name ? `/${i.signal_name}` : ''), actorText(i), i.confidence, i.summary]
+                .map((f) => safeText(f))
+                .join('  ') + '\n';
+          n++;
+          if (!process.stdout.write(text)) await new Promise((r) => process.stdout.once('drain', r));
         }
+        // The same bytes as JSON.stringify({ incidents }, null, 2).
+        if (argv.json) out(n === 0 ? '{\n  "incidents": []\n}' : '\n  ]\n}');
+        else if (n === 0) out('no incidents found');
       } finally {
         db.close();
       }

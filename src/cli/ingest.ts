@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { ingest, type IngestProgress } from '../index.js';
+import { ingestBounded, type IngestProgress } from '../index.js';
 import path from 'node:path';
 import { CliError, EXIT_CODES } from './exit-codes.js';
 import { err, humanBytes, safeText } from './terminal.js';
@@ -49,7 +49,7 @@ export function ingestCommand(y: Argv): Argv {
           `\r\x1b[K[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${p.filesDone}/${p.filesTotal} files ${humanBytes(p.bytesDone)}/${humanBytes(p.bytesTotal)} ${Math.round(p.unitsDone / secs)} lines/s ${name}`,
         );
       };
-      const result = await ingest(argv.paths as string[], {
+      const result = await ingestBounded(argv.paths as string[], {
         db: argv.db as string,
         tz: (argv.tz as string | undefined) ?? null,
         bootTime: (argv['boot-time'] as string | undefined) ?? null,

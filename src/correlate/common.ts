@@ -135,6 +135,12 @@ export class EvidenceResolver {
     return ev;
   }
 
+  /** Drops what was resolved so far (the lines and their hosts): a long run stays small. */
+  forget(): void {
+    this.cache.clear();
+    this.hosts.clear();
+  }
+
   /** The hosts this resolver saw on `evidence` (to store with a candidate). */
   hostsOf(evidence: readonly EvidenceLine[]): Array<[string, string]> {
     const out: Array<[string, string]> = [];

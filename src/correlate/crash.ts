@@ -45,77 +45,106 @@ function crashRecs(comm: string | null): string[] {
   ];
 }
 
-export function crashCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
-  const out: Candidate[] = [];
-  const rows = db
-    .prepare(`SELECT * FROM process_ends WHERE pid IS NOT NULL AND kind IN (${CRASH_KINDS.map(() => '?').join(',')})`)
-    .all(...CRASH_KINDS) as ProcessEndRow[];
-  const seen = rows.map((r) => ({ pid: r.pid!, ms: r.ts_utc_ms }));
-  for (const r of rows) {
-    const sig = r.signal ?? defaultSignal(r.kind, r.detail);
-    out.push({
-      cause: 'crash',
-      strength: r.kind === 'coredump' || r.kind === 'anom_abend' ? 88 : 90,
-      host: r.host,
-      pid: r.pid!,
-      comm: r.comm,
-      time_ms: r.ts_utc_ms,
-      boot: r.boot_key,
-      signal: sig,
-      confidence: 'high',
-      summary: `${r.comm ?? 'the process'} (pid ${r.pid}) crashed: ${KIND_TEXT[r.kind] ?? r.kind}${sig ? ` (${signalName(sig)})` : ''}${r.detail ? `: ${r.detail}` : ''}`,
-      actor: { ...emptyActor('kernel'), via: 'kernel' },
-      evidence: [ev.line(r.source_id, r.src_line, { role: KIND_TEXT[r.kind] ?? r.kind, decisive: true })],
-      recommendations: crashRecs(r.comm),
-      standalone: true,
-    });
+/** Rows read per query: a crash-looping service logs segfaults by the hundred thousand. */
+const PAGE = 5000;
+
+/** Candidates one at a time, read a page at a time (no query stays open between two). */
+export function* crashCandidates(db: Db, ev: EvidenceResolver): Generator<Candidate> {
+  const page = db.prepare(
+    `SELECT * FROM process_ends WHERE id > ? AND pid IS NOT NULL AND kind IN (${CRASH_KINDS.map(() => '?').join(',')}) ORDER BY id LIMIT ${PAGE}`,
+  );
+  // The times each pid crashed at by a fact: a kernel line that is also a fact is not counted twice.
+  const seen = new Map<number, Array<number | null>>();
+  for (let last = 0; ; ) {
+    const rows = page.all(last, ...CRASH_KINDS) as Array<ProcessEndRow & { id: number }>;
+    if (!rows.length) break;
+    last = rows[rows.length - 1]!.id;
+    for (const r of rows) {
+      const times = seen.get(r.pid!);
+      if (times) times.push(r.ts_utc_ms);
+      else seen.set(r.pid!, [r.ts_utc_ms]);
+      yield factCandidate(r, ev);
+    }
   }
   // Kernel lines no parser turned into facts.
-  const kernel = db
-    .prepare(
-      `SELECT e.source_id AS source_id, e.src_line AS src_line, e.ts_utc_ms AS ts_utc_ms, e.host AS host, e.boot_key AS boot_key,
-              e.uptime_s AS uptime_s, e.message AS message
-       FROM notable_lines n JOIN events e ON e.source_id = n.source_id AND e.src_line = n.src_line WHERE n.kind = 'crash' AND e.program = 'kernel'
-       AND (message LIKE '%]: segfault at %' OR message LIKE '%] trap %' OR message LIKE '%] general protection%')`,
-    )
-    .all() as Array<ProcessEndRow & { uptime_s: number | null; message: string }>;
-  for (const k of kernel) {
-    let m = SEGFAULT.exec(k.message);
-    let pid: number;
-    let comm: string;
-    let kind: string;
-    let sig: number | null;
-    if (m) {
-      comm = m[1]!;
-      pid = Number(m[2]);
-      kind = 'segfault';
-      sig = 11;
-    } else if ((m = TRAPS.exec(k.message))) {
-      comm = m[1]!;
-      pid = Number(m[2]);
-      kind = m[4] ? 'gpf' : 'trap';
-      sig = defaultSignal(kind, m[3] ?? m[4] ?? null);
-    } else continue;
-    if (seen.some((s) => s.pid === pid && (s.ms === null || k.ts_utc_ms === null || Math.abs(s.ms - k.ts_utc_ms) <= 2000))) continue;
-    out.push({
-      cause: 'crash',
-      strength: 90,
-      host: k.host,
-      pid,
-      comm,
-      time_ms: k.ts_utc_ms,
-      boot: k.boot_key,
-      signal: sig,
-      confidence: 'high',
-      summary: `${comm} (pid ${pid}) crashed: ${KIND_TEXT[kind]}${sig ? ` (${signalName(sig)})` : ''}`,
-      actor: { ...emptyActor('kernel'), via: 'kernel' },
-      evidence: [ev.line(k.source_id, k.src_line, { role: KIND_TEXT[kind]!, decisive: true })],
-      recommendations: crashRecs(comm),
-      standalone: true,
-      uptime_s: k.uptime_s,
-    });
+  const kernelPage = db.prepare(
+    `SELECT n.rowid AS nid, e.source_id AS source_id, e.src_line AS src_line, e.ts_utc_ms AS ts_utc_ms, e.host AS host, e.boot_key AS boot_key,
+            e.uptime_s AS uptime_s, e.message AS message
+     FROM notable_lines n JOIN events e ON e.source_id = n.source_id AND e.src_line = n.src_line
+     WHERE n.kind = 'crash' AND n.rowid > ? AND e.program = 'kernel'
+     AND (message LIKE '%]: segfault at %' OR message LIKE '%] trap %' OR message LIKE '%] general protection%')
+     ORDER BY n.rowid LIMIT ${PAGE}`,
+  );
+  for (let last = 0; ; ) {
+    const kernel = kernelPage.all(last) as Array<ProcessEndRow & { nid: number; uptime_s: number | null; message: string }>;
+    if (!kernel.length) break;
+    last = kernel[kernel.length - 1]!.nid;
+    for (const k of kernel) {
+      const c = kernelCandidate(k, seen, ev);
+      if (c) yield c;
+    }
   }
-  return out;
+}
+
+function factCandidate(r: ProcessEndRow, ev: EvidenceResolver): Candidate {
+  const sig = r.signal ?? defaultSignal(r.kind, r.detail);
+  return {
+    cause: 'crash',
+    strength: r.kind === 'coredump' || r.kind === 'anom_abend' ? 88 : 90,
+    host: r.host,
+    pid: r.pid!,
+    comm: r.comm,
+    time_ms: r.ts_utc_ms,
+    boot: r.boot_key,
+    signal: sig,
+    confidence: 'high',
+    summary: `${r.comm ?? 'the process'} (pid ${r.pid}) crashed: ${KIND_TEXT[r.kind] ?? r.kind}${sig ? ` (${signalName(sig)})` : ''}${r.detail ? `: ${r.detail}` : ''}`,
+    actor: { ...emptyActor('kernel'), via: 'kernel' },
+    evidence: [ev.line(r.source_id, r.src_line, { role: KIND_TEXT[r.kind] ?? r.kind, decisive: true })],
+    recommendations: crashRecs(r.comm),
+    standalone: true,
+  };
+}
+
+function kernelCandidate(
+  k: ProcessEndRow & { uptime_s: number | null; message: string },
+  seen: ReadonlyMap<number, ReadonlyArray<number | null>>,
+  ev: EvidenceResolver,
+): Candidate | null {
+  let m = SEGFAULT.exec(k.message);
+  let pid: number;
+  let comm: string;
+  let kind: string;
+  let sig: number | null;
+  if (m) {
+    comm = m[1]!;
+    pid = Number(m[2]);
+    kind = 'segfault';
+    sig = 11;
+  } else if ((m = TRAPS.exec(k.message))) {
+    comm = m[1]!;
+    pid = Number(m[2]);
+    kind = m[4] ? 'gpf' : 'trap';
+    sig = defaultSignal(kind, m[3] ?? m[4] ?? null);
+  } else return null;
+  if (seen.get(pid)?.some((ms) => ms === null || k.ts_utc_ms === null || Math.abs(ms - k.ts_utc_ms) <= 2000)) return null;
+  return {
+    cause: 'crash',
+    strength: 90,
+    host: k.host,
+    pid,
+    comm,
+    time_ms: k.ts_utc_ms,
+    boot: k.boot_key,
+    signal: sig,
+    confidence: 'high',
+    summary: `${comm} (pid ${pid}) crashed: ${KIND_TEXT[kind]}${sig ? ` (${signalName(sig)})` : ''}`,
+    actor: { ...emptyActor('kernel'), via: 'kernel' },
+    evidence: [ev.line(k.source_id, k.src_line, { role: KIND_TEXT[kind]!, decisive: true })],
+    recommendations: crashRecs(comm),
+    standalone: true,
+    uptime_s: k.uptime_s,
+  };
 }
 
 export { crashRecs };

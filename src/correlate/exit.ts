@@ -56,17 +56,36 @@ export function pacctCandidates(
   ev: EvidenceResolver,
   which: { pid: number } | { unusual: true } | { pids: Iterable<number>; unusual: false },
 ): Candidate[] {
-  const out: Candidate[] = [];
-  let rows: Iterable<PacctRow>;
-  if ('pid' in which) rows = db.prepare(`SELECT * FROM pacct_records WHERE pid = ?`).all(which.pid) as PacctRow[];
-  else if (which.unusual) rows = db.prepare(`SELECT * FROM pacct_records WHERE ${UNUSUAL_SQL}`).iterate() as Iterable<PacctRow>;
-  else {
+  return [...pacctCandidateStream(db, ev, which)];
+}
+
+/** Rows read per query for the case-wide list (no query stays open while a candidate is used). */
+const PAGE = 5000;
+
+function* pacctRows(db: Db, which: { pid: number } | { unusual: true } | { pids: Iterable<number>; unusual: false }): Generator<PacctRow> {
+  if ('pid' in which) {
+    yield* db.prepare(`SELECT * FROM pacct_records WHERE pid = ?`).all(which.pid) as PacctRow[];
+  } else if (which.unusual) {
+    const page = db.prepare(`SELECT * FROM pacct_records WHERE id > ? AND ${UNUSUAL_SQL} ORDER BY id LIMIT ${PAGE}`);
+    for (let last = 0; ; ) {
+      const rows = page.all(last) as PacctRow[];
+      if (!rows.length) return;
+      last = rows[rows.length - 1]!.id;
+      yield* rows;
+    }
+  } else {
     const st = db.prepare(`SELECT * FROM pacct_records WHERE pid = ? AND NOT ${UNUSUAL_SQL}`);
-    const list: PacctRow[] = [];
-    for (const p of which.pids) list.push(...(st.all(p) as PacctRow[]));
-    rows = list;
+    for (const p of which.pids) yield* st.all(p) as PacctRow[];
   }
-  for (const r of rows) {
+}
+
+/** The same candidates one at a time. */
+export function* pacctCandidateStream(
+  db: Db,
+  ev: EvidenceResolver,
+  which: { pid: number } | { unusual: true } | { pids: Iterable<number>; unusual: false },
+): Generator<Candidate> {
+  for (const r of pacctRows(db, which)) {
     const sig = killedBy(r);
     const core = r.flags !== null && (r.flags & ACORE) !== 0;
     const line = ev.line(r.source_id, r.src_line, { role: 'process accounting record', decisive: false, text: pacctText(r), ts_utc_ms: r.end_utc_ms });
@@ -79,7 +98,7 @@ export function pacctCandidates(
       evidence: [line],
     };
     if (sig !== null && core) {
-      out.push({
+      yield {
         ...base,
         cause: 'crash',
         strength: 45,
@@ -88,9 +107,9 @@ export function pacctCandidates(
         summary: `${r.comm} (pid ${r.pid}) was killed by ${signalName(sig)} and dumped core (process accounting)`,
         actor: { ...emptyActor('kernel'), via: 'kernel' },
         standalone: true,
-      });
+      };
     } else if (sig !== null) {
-      out.push({
+      yield {
         ...base,
         cause: 'signal',
         strength: 30,
@@ -98,9 +117,9 @@ export function pacctCandidates(
         confidence: 'low',
         summary: `${r.comm} (pid ${r.pid}) was killed by ${signalName(sig)}; process accounting does not say who sent it`,
         standalone: !ROUTINE_SIGNALS.has(sig),
-      });
+      };
     } else {
-      out.push({
+      yield {
         ...base,
         cause: 'exit',
         strength: 20,
@@ -108,8 +127,7 @@ export function pacctCandidates(
         confidence: 'medium',
         summary: `${r.comm} (pid ${r.pid}) exited on its own with status ${r.exit_code ?? '?'} (process accounting)`,
         standalone: false,
-      });
+      };
     }
   }
-  return out;
 }

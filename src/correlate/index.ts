@@ -15,7 +15,7 @@ import { systemdCandidates } from './systemd.js';
 import { forkCandidates } from './forkfail.js';
 import { hostDownFor, panicCandidates, shutdownVerdict } from './hostdown.js';
 import { BootTimeline } from './boots.js';
-import { pacctCandidates } from './exit.js';
+import { pacctCandidateStream, pacctCandidates } from './exit.js';
 
 export type { Incident, IncidentFilter } from './types.js';
 
@@ -42,17 +42,22 @@ interface Group {
   members: Candidate[];
 }
 
-/** Every cause module's candidates but the pacct ones (pacct has one record per process). */
+/**
+ * The cause modules, in the order their candidates are merged (pacct's are read apart: it has a
+ * record for every process). Each yields its candidates; none keeps a query open between two.
+ */
+const CAUSE_MODULES: ReadonlyArray<(db: Db, ev: EvidenceResolver) => Iterable<Candidate>> = [
+  oomCandidates,
+  signalCandidates,
+  loggedKillCandidates,
+  crashCandidates,
+  systemdCandidates,
+  forkCandidates,
+  panicCandidates,
+];
+
 function moduleCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
-  return [
-    ...oomCandidates(db, ev),
-    ...signalCandidates(db, ev),
-    ...loggedKillCandidates(db, ev),
-    ...crashCandidates(db, ev),
-    ...systemdCandidates(db, ev),
-    ...forkCandidates(db, ev),
-    ...panicCandidates(db, ev),
-  ];
+  return CAUSE_MODULES.flatMap((m) => [...m(db, ev)]);
 }
 
 interface StoredCandidate {
@@ -70,18 +75,13 @@ function candidatesOfPid(db: Db, ev: EvidenceResolver, pid: number): Candidate[]
   });
 }
 
-function allCandidates(db: Db, ev: EvidenceResolver, tl: BootTimeline, pid: number | null, store = false): Candidate[] {
+function allCandidates(db: Db, ev: EvidenceResolver, tl: BootTimeline, pid: number | null): Candidate[] {
   let mine: Candidate[];
   if (pid !== null) {
     mine = candidatesOfPid(db, ev, pid);
     mine.push(...pacctCandidates(db, ev, { pid }));
   } else {
     const list = moduleCandidates(db, ev);
-    if (store) {
-      db.prepare(`DELETE FROM candidates`).run();
-      const ins = db.prepare(`INSERT INTO candidates (pid, cause, json) VALUES (?, ?, ?)`);
-      for (const c of list) ins.run(c.pid, c.cause, JSON.stringify({ c, hosts: ev.hostsOf(c.evidence) } satisfies StoredCandidate));
-    }
     // Ordinary pacct records (exits, SIGPIPE) only join deaths another record shows.
     list.push(...pacctCandidates(db, ev, { unusual: true }));
     list.push(...pacctCandidates(db, ev, { pids: new Set(list.map((c) => c.pid)), unusual: false }));
@@ -209,8 +209,23 @@ function newestFirst(a: Incident, b: Incident): number {
  * materialized (computed when the case has none). With `pid`, see `processesByPid`.
  */
 export function findIncidents(db: Db, filter: IncidentFilter = {}): Incident[] {
-  if (filter.pid != null) return applyFilter(processesByPid(db, filter.pid), filter);
-  if (!materialized(db)) return computeIncidents(db, filter);
+  if (filter.pid != null || !materialized(db)) return [...eachIncident(db, filter)];
+  return [...eachIncident(db, filter)].sort(newestFirst);
+}
+
+/**
+ * The same incidents one at a time, newest first, reading the `incidents` table as it goes: a
+ * case with a hundred thousand deaths is listed in the memory of one.
+ */
+export function* eachIncident(db: Db, filter: IncidentFilter = {}): Generator<Incident> {
+  if (filter.pid != null) {
+    yield* applyFilter(processesByPid(db, filter.pid), filter);
+    return;
+  }
+  if (!materialized(db)) {
+    yield* computeIncidents(db, filter);
+    return;
+  }
   const where: string[] = [];
   const args: unknown[] = [];
   if (filter.since != null) (where.push('time_ms >= ?'), args.push(filter.since));
@@ -218,38 +233,94 @@ export function findIncidents(db: Db, filter: IncidentFilter = {}): Incident[] {
   if (filter.cause) (where.push('cause = ?'), args.push(filter.cause));
   if (filter.comm) (where.push('comm = ?'), args.push(filter.comm));
   if (filter.id) (where.push('id = ?'), args.push(filter.id));
+  // time_utc is ISO 8601 (text order is time order), NULL last as newestFirst has it.
   const rows = db
-    .prepare(`SELECT json FROM incidents ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY time_utc DESC, pid`)
-    .all(...args) as Array<{ json: string }>;
-  return applyFilter(rows.map((r) => JSON.parse(r.json) as Incident), filter).sort(newestFirst);
+    .prepare(`SELECT json FROM incidents ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY time_utc DESC, pid, rowid`)
+    .iterate(...args) as Iterable<{ json: string }>;
+  for (const r of rows) yield* applyFilter([JSON.parse(r.json) as Incident], filter);
 }
 
 function materialized(db: Db): boolean {
   return !!db.prepare(`SELECT 1 FROM meta WHERE key = 'derived_at'`).get();
 }
 
+/** Candidates read back per query while materializing: bounded memory whatever the case. */
+const CANDIDATE_PAGE = 2000;
+
 /**
- * Computes every incident of the case and stores them in `incidents` (run by ingest when the case
- * changed; the caller holds the transaction).
+ * Computes every incident of the case and stores them, with the module candidates, in `incidents`
+ * and `candidates` (run by ingest when the case changed; the caller holds the transaction).
+ * Memory stays bounded however many deaths the case holds (a crash loop logs 100,000 segfaults):
+ * each candidate is stored as its module yields it, then the candidates are read back a page at a
+ * time in pid order and merged one pid at a time — the same merge, pid for pid, as
+ * `computeIncidents`, since two candidates are one death only for the same pid.
  */
 export function materializeIncidents(db: Db): number {
-  const list = computeIncidents(db, {}, true);
+  const ev = new EvidenceResolver(db);
+  const facts = new CaseFacts(db);
+  const tl = new BootTimeline(db);
   db.prepare(`DELETE FROM incidents`).run();
+  db.prepare(`DELETE FROM candidates`).run();
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS pf_cands (pid INTEGER NOT NULL, json TEXT NOT NULL); DELETE FROM temp.pf_cands;
+           CREATE INDEX IF NOT EXISTS temp.pf_cands_pid ON pf_cands(pid);`);
+  const toTemp = db.prepare(`INSERT INTO temp.pf_cands (pid, json) VALUES (?, ?)`);
+  const toStored = db.prepare(`INSERT INTO candidates (pid, cause, json) VALUES (?, ?, ?)`);
+  const put = (c: Candidate, stored: boolean) => {
+    const json = JSON.stringify({ c, hosts: ev.hostsOf(c.evidence) } satisfies StoredCandidate);
+    toTemp.run(c.pid, json);
+    if (stored) toStored.run(c.pid, c.cause, json);
+  };
+  for (const m of CAUSE_MODULES) {
+    for (const c of m(db, ev)) put(c, true);
+    ev.forget();
+  }
+  for (const c of pacctCandidateStream(db, ev, { unusual: true })) put(c, false);
+  ev.forget();
+
   const ins = db.prepare(
     `INSERT INTO incidents (id, pid, comm, host, time_ms, time_utc, cause, signal, confidence, summary, json)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  for (const i of list) {
-    ins.run(i.id, i.pid, i.comm, i.host, i.time ? Date.parse(i.time) : null, i.time, i.cause, i.signal, i.confidence, i.summary, JSON.stringify(i));
+  let n = 0;
+  const mergePid = (pid: number, list: Candidate[]) => {
+    list.push(...pacctCandidates(db, ev, { pids: [pid], unusual: false }));
+    for (const c of list) c.boot = tl.identity(c.boot, c.host, c.time_ms ?? c.start_ms);
+    for (const g of group(list, tl, ev)) {
+      if (!g.members.some((m) => m.standalone)) continue;
+      const i = toMergedIncident(g, facts, ev, tl);
+      ins.run(i.id, i.pid, i.comm, i.host, i.time ? Date.parse(i.time) : null, i.time, i.cause, i.signal, i.confidence, i.summary, JSON.stringify(i));
+      n++;
+    }
+    ev.forget();
+  };
+  const page = db.prepare(`SELECT rowid AS rid, pid, json FROM temp.pf_cands WHERE pid > ? OR (pid = ? AND rowid > ?) ORDER BY pid, rowid LIMIT ${CANDIDATE_PAGE}`);
+  let cur: { pid: number; list: Candidate[] } | null = null;
+  for (let lastPid = -Infinity, lastRid = 0; ; ) {
+    const rows = page.all(lastPid, lastPid, lastRid) as Array<{ rid: number; pid: number; json: string }>;
+    if (!rows.length) break;
+    for (const r of rows) {
+      if (cur && cur.pid !== r.pid) {
+        mergePid(cur.pid, cur.list);
+        cur = null;
+      }
+      const s = JSON.parse(r.json) as StoredCandidate;
+      ev.learn(s.hosts);
+      (cur ??= { pid: r.pid, list: [] }).list.push(s.c);
+    }
+    const last = rows[rows.length - 1]!;
+    lastPid = last.pid;
+    lastRid = last.rid;
   }
-  return list.length;
+  if (cur) mergePid(cur.pid, cur.list);
+  db.exec(`DELETE FROM temp.pf_cands`);
+  return n;
 }
 
-function computeIncidents(db: Db, filter: IncidentFilter, store = false): Incident[] {
+function computeIncidents(db: Db, filter: IncidentFilter): Incident[] {
   const ev = new EvidenceResolver(db);
   const facts = new CaseFacts(db);
   const tl = new BootTimeline(db);
-  const groups = group(allCandidates(db, ev, tl, null, store), tl, ev).filter((g) => g.members.some((m) => m.standalone));
+  const groups = group(allCandidates(db, ev, tl, null), tl, ev).filter((g) => g.members.some((m) => m.standalone));
   return applyFilter(groups.map((g) => toMergedIncident(g, facts, ev, tl)), filter).sort(newestFirst);
 }
 

@@ -287,7 +287,7 @@ function objPid(fieldsJson: string): number | null {
   }
 }
 
-export function signalCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
+export function* signalCandidates(db: Db, ev: EvidenceResolver): Generator<Candidate> {
   const rows = db.prepare(`SELECT * FROM signals WHERE target_pid IS NOT NULL AND target_pid > 0`).all() as SignalRow[];
   // The audit parser writes a signals row for every kill syscall, with or without OBJ_PID
   // (src/formats/audit.ts signalFacts): nothing is parsed again here.
@@ -298,7 +298,6 @@ export function signalCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
     `SELECT src_line, record_type, fields_json FROM audit_records WHERE source_id = ? AND audit_stamp = ? AND record_type IN ('SYSCALL', 'OBJ_PID')
      AND src_line BETWEEN ? - 64 AND ? ORDER BY src_line`,
   );
-  const out: Candidate[] = [];
   for (const s of rows) {
     if (s.signal === 0 || s.signal === null && s.syscall === null) continue; // kill(pid, 0) only probes
     // Default action ignore/stop/continue (signal(7)): such a signal cannot have ended the process.
@@ -335,7 +334,7 @@ export function signalCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
       (failed ? ` — the syscall returned ${s.exit_code ?? 'an error'} (no such process?)` : '');
     const missing = [...notes];
     if (failed) missing.push('the kill syscall reports failure: only process accounting (pacct) or a later sighting can say whether the process was already gone');
-    out.push({
+    yield {
       cause: 'signal',
       strength: failed ? 50 : 85,
       host: s.host,
@@ -350,9 +349,8 @@ export function signalCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
       missing,
       recommendations: recommendations.length ? recommendations : [],
       standalone: !(self && sig !== null && ROUTINE_SIGNALS.has(sig)),
-    });
+    };
   }
-  return out;
 }
 
 /** What a logged `kill` command line asks for: the signal and the pids it names. */

@@ -49,8 +49,7 @@ function unitBase(unit: string | null): string | null {
   return unit.replace(/\.service$/, '').replace(/@.*$/, '') || null;
 }
 
-export function systemdCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
-  const out: Candidate[] = [];
+export function* systemdCandidates(db: Db, ev: EvidenceResolver): Generator<Candidate> {
   const stopRequest = db.prepare(
     `SELECT * FROM commands WHERE via IN ('sudo', 'execve', 'user_cmd') AND ts_utc_ms BETWEEN ? AND ? AND command LIKE ? ORDER BY ts_utc_ms DESC, id LIMIT 1`,
   );
@@ -110,7 +109,7 @@ export function systemdCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
         evidence.push(ev.line(req.source_id, req.src_line, { role: 'the stop request', decisive: true }));
       }
       const what = `${comm ?? 'the main process'} (pid ${pid})${s.unit ? ` of ${s.unit}` : ''}`;
-      out.push({
+      yield {
         cause: 'systemd',
         strength: 72,
         host: s.host,
@@ -130,7 +129,7 @@ export function systemdCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
         missing: req || !stop ? [] : ['who asked systemd to stop the unit is not in the evidence (audit USER_CMD/execve rules or sudo log would show it)'],
         recommendations: timeout ? [`make ${base ?? 'the service'} handle SIGTERM within TimeoutStopSec=, or raise TimeoutStopSec= if it needs longer to stop`] : [],
         standalone: true,
-      });
+      };
       continue;
     }
     let cause: Cause = 'exit';
@@ -149,7 +148,7 @@ export function systemdCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
     if (s.unit && s.action === 'main_exited') {
       for (const x of exitedNear.all(s.unit, t, t + 2_000) as ServiceRow[]) if (x.action === 'failed') evidence.push(ev.line(x.source_id, x.src_line, { role: `systemd: ${s.unit} failed` }));
     }
-    out.push({
+    yield {
       cause,
       strength,
       host: s.host,
@@ -166,29 +165,28 @@ export function systemdCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
       evidence,
       // A unit whose main process was killed is a disappearance even when nothing says by whom.
       standalone: cause === 'exit' ? n !== null && n !== 0 && s.pid !== null : true,
-    });
+    };
   }
   for (const e of db
     .prepare(`SELECT * FROM process_ends WHERE pid IS NOT NULL AND kind IN ('oomd_kill', 'earlyoom_kill', 'unit_killed', 'unit_timeout', 'unit_oom')`)
     .all() as ProcessEndRow[]) {
     const line = ev.line(e.source_id, e.src_line, { role: e.kind.replace('_', ' '), decisive: true });
     if (e.kind === 'oomd_kill' || e.kind === 'earlyoom_kill') {
-      out.push(userspaceOomCandidate(db, ev, e, line));
+      yield userspaceOomCandidate(db, ev, e, line);
     } else if (e.kind === 'unit_oom') {
-      out.push({
+      yield {
         cause: 'oom-kill', strength: 40, host: e.host, pid: e.pid!, comm: e.comm, time_ms: e.ts_utc_ms, signal: 9, confidence: 'medium',
         summary: `systemd: a process of ${e.unit ?? 'the unit'} was killed by the OOM killer`, actor: emptyActor('kernel'), evidence: [line], standalone: false,
-      });
+      };
     } else {
-      out.push({
+      yield {
         cause: 'systemd', strength: 75, host: e.host, pid: e.pid!, comm: e.comm, time_ms: e.ts_utc_ms, signal: e.signal, confidence: 'high',
         summary: `systemd killed ${e.comm ?? 'the process'} (pid ${e.pid})${e.unit ? ` of ${e.unit}` : ''}${e.kind === 'unit_timeout' ? ' after a stop timeout' : ''}`,
         actor: { ...emptyActor('systemd'), via: 'systemd' }, evidence: [line], standalone: true,
-      });
+      };
     }
   }
-  out.push(...oomdScopeCandidates(db, ev));
-  return out;
+  yield* oomdScopeCandidates(db, ev);
 }
 
 interface KilledPacct {

@@ -174,3 +174,45 @@ describe('the unchanged check', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('materializing many deaths', () => {
+  it('stores, a page at a time, the same incidents as computing them at once', async () => {
+    // A crash-looping fleet: 6,000 segfaults of 2,500 pids (pids reused: some crash twice, an
+    // hour apart), more candidates than one page of the merge reads.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-many-'));
+    const log = path.join(dir, 'log');
+    fs.mkdirSync(log);
+    const lines: string[] = [];
+    const recs: Buffer[] = [];
+    const t0 = Date.UTC(2026, 10, 21, 0, 0, 0);
+    for (let i = 0; i < 6000; i++) {
+      const pid = 3000 + (i % 2500);
+      const ms = t0 + (i < 2500 ? i * 1000 : 3_600_000 + i * 1000);
+      const t = new Date(ms).toISOString().replace('Z', '000+00:00');
+      // The same death in pacct (AXSIG|ACORE, signal 11): one incident per death, never one per record.
+      recs.push(acctV3({ flags: 0x18, exitStatus: 11, pid, ppid: 1, btime_s: Math.floor(ms / 1000) - 10, elapsed_s: 10, comm: `worker-${i % 7}` }));
+      lines.push(`${t} web1 kernel: [ ${1000 + i}.000000] worker-${i % 7}[${pid}]: segfault at 0 ip 00005593a1b2c3d4 sp 00007ffd11223344 error 4 in worker[5593a1b00000+1000]`);
+    }
+    fs.writeFileSync(path.join(log, 'kern.log'), lines.join('\n') + '\n');
+    fs.mkdirSync(path.join(log, 'account'));
+    fs.writeFileSync(path.join(log, 'account/pacct'), Buffer.concat(recs));
+    const dbFile = path.join(dir, 'case.db');
+    await ingest([log], { db: dbFile });
+    const db = openCaseDb(dbFile, { readonly: true });
+    const stored = findIncidents(db);
+    db.close();
+    const copy = path.join(dir, 'live.db');
+    fs.copyFileSync(dbFile, copy);
+    const w = new Database(copy);
+    w.prepare(`DELETE FROM meta WHERE key = 'derived_at'`).run();
+    w.close();
+    const live = openCaseDb(copy, { readonly: true });
+    const computed = findIncidents(live);
+    live.close();
+    expect(stored).toHaveLength(6000);
+    expect(stored.every((i) => i.cause === 'crash' && i.evidence.some((e) => e.text.startsWith('pacct:')))).toBe(true);
+    expect(new Set(stored.map((i) => i.pid)).size).toBe(2500);
+    expect(stored).toEqual(computed);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
