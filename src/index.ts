@@ -1,8 +1,8 @@
 // The public API of procforensics. The CLI is a thin layer over these functions.
 import type { IngestOptions, IngestProgress, IngestResult } from './ingest/ingest.js';
-import { UsageError } from './errors.js';
+import { ResourceError, UsageError } from './errors.js';
 import { CaseDbError } from './store/db.js';
-export { UsageError };
+export { ResourceError, UsageError };
 export type { IngestOptions, IngestResult, IngestProgress, SourceSummary } from './ingest/ingest.js';
 
 /**
@@ -13,14 +13,21 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
   return (await import('./ingest/ingest.js')).ingest(inputs, opts);
 }
 
-/** The old-generation heap an ingest thread may use: with SQLite's cache and the code, under 256 MiB. */
+/**
+ * The old-generation heap an ingest thread may use: with SQLite's cache and the code, the process
+ * stays under 256 MiB. PROCFORENSICS_HEAP_MB raises it.
+ */
 export const INGEST_HEAP_MB = 128;
 
 /**
  * `ingest` in a worker thread with a bounded heap (the CLI's way: memory stays under its budget
  * whatever the input). Errors keep their class (UsageError, CaseDbError).
  */
-export async function ingestBounded(inputs: string[], opts: IngestOptions, heapMb = INGEST_HEAP_MB): Promise<IngestResult> {
+export async function ingestBounded(
+  inputs: string[],
+  opts: IngestOptions,
+  heapMb = Number(process.env.PROCFORENSICS_HEAP_MB) || INGEST_HEAP_MB,
+): Promise<IngestResult> {
   const { Worker } = await import('node:worker_threads');
   const { onProgress, onFile, ...plain } = opts;
   void onFile;
@@ -43,9 +50,13 @@ export async function ingestBounded(inputs: string[], opts: IngestOptions, heapM
         reject(e);
       }
     });
-    worker.on('error', (e) => {
+    worker.on('error', (e: NodeJS.ErrnoException) => {
       settled = true;
-      reject(e);
+      reject(
+        e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new ResourceError(`ingest needed more than its ${heapMb} MiB heap; run it again with PROCFORENSICS_HEAP_MB=${heapMb * 2} (what was stored so far is kept)`)
+          : e,
+      );
     });
     worker.on('exit', (code) => {
       if (!settled) reject(new Error(`ingest worker stopped (exit ${code})`));

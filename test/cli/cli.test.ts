@@ -24,6 +24,21 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe.skipIf(!fs.existsSync(CLI))('procforensics CLI', () => {
+  it('ingest runs with a bounded heap; one too small for the run is a clear message, not a crash', () => {
+    const r = spawnSync(process.execPath, [CLI, 'ingest', path.resolve(__dirname, '../../samples/lab-debian12/var/log'), '--db', 'case.db'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, PROCFORENSICS_HEAP_MB: '8' },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^procforensics: ingest needed more than its 8 MiB heap; run it again with PROCFORENSICS_HEAP_MB=16/);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    // Rerun with the default heap: the same case completes.
+    const again = run(['ingest', path.resolve(__dirname, '../../samples/lab-debian12/var/log'), '--db', 'case.db'], dir);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(run(['incidents', '--db', 'case.db', '--json'], dir).stdout).incidents.length).toBeGreaterThan(10);
+  });
+
   it('ingests, then lists the manifest with exactly the documented fields', () => {
     const ing = run(['ingest', 'log', '--db', 'case.db'], dir);
     expect(ing.code).toBe(0);
