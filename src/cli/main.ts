@@ -36,6 +36,13 @@ async function main(argv: string[]): Promise<void> {
   y = sourcesCommand(y);
   y = incidentsCommand(y);
   y = reportCommand(y);
+  // yargs renders the whole help text before it runs a command, in case the command fails (a
+  // quarter of the start-up of `report`); our failures print one line that points at --help, so
+  // that text is never shown. Optional: an internal of yargs, left alone if it is not there.
+  const usage = (y as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } })
+    .getInternalMethods?.()
+    .getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
   await y.parseAsync();
 }
 

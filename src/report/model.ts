@@ -345,9 +345,9 @@ const COPY_MAX_SKEW_MS = 1000;
  * Windows up to this many lines are read whole (and folded exactly); larger ones only near the
  * incident, so a report costs the same on a busy host as on a quiet one.
  */
-const WINDOW_READ_ALL_MAX = 4_000;
+const WINDOW_READ_ALL_MAX = 2_000;
 /** Past that, this many times the cap are read on each side of the incident before folding (a line has at most a few copies). */
-const WINDOW_READ_FACTOR = 4;
+const WINDOW_READ_FACTOR = 2;
 
 /**
  * The identity of a line across files. A kernel line is the same printk record wherever it was
