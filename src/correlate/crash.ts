@@ -51,7 +51,8 @@ const PAGE = 5000;
 /** Candidates one at a time, read a page at a time (no query stays open between two). */
 export function* crashCandidates(db: Db, ev: EvidenceResolver): Generator<Candidate> {
   const page = db.prepare(
-    `SELECT * FROM process_ends WHERE id > ? AND pid IS NOT NULL AND kind IN (${CRASH_KINDS.map(() => '?').join(',')}) ORDER BY id LIMIT ${PAGE}`,
+    // `+kind`: walk the rows by id (a seek per page), not the kind index (a sort of them all per page).
+    `SELECT * FROM process_ends WHERE id > ? AND pid IS NOT NULL AND +kind IN (${CRASH_KINDS.map(() => '?').join(',')}) ORDER BY id LIMIT ${PAGE}`,
   );
   // The times each pid crashed at by a fact: a kernel line that is also a fact is not counted twice.
   const seen = new Map<number, Array<number | null>>();
@@ -67,18 +68,22 @@ export function* crashCandidates(db: Db, ev: EvidenceResolver): Generator<Candid
     }
   }
   // Kernel lines no parser turned into facts.
+  // Pages follow the kind index (source, line): each one is a seek, not a sort of every crash line.
   const kernelPage = db.prepare(
-    `SELECT n.rowid AS nid, e.source_id AS source_id, e.src_line AS src_line, e.ts_utc_ms AS ts_utc_ms, e.host AS host, e.boot_key AS boot_key,
-            e.uptime_s AS uptime_s, e.message AS message
+    `SELECT n.source_id AS source_id, n.src_line AS src_line, e.ts_utc_ms AS ts_utc_ms, e.host AS host, e.boot_key AS boot_key,
+            e.uptime_s AS uptime_s, e.message AS message, e.program AS program
      FROM notable_lines n JOIN events e ON e.source_id = n.source_id AND e.src_line = n.src_line
-     WHERE n.kind = 'crash' AND n.rowid > ? AND e.program = 'kernel'
-     AND (message LIKE '%]: segfault at %' OR message LIKE '%] trap %' OR message LIKE '%] general protection%')
-     ORDER BY n.rowid LIMIT ${PAGE}`,
+     WHERE n.kind = 'crash' AND (n.source_id, n.src_line) > (?, ?)
+     ORDER BY n.source_id, n.src_line LIMIT ${PAGE}`,
   );
-  for (let last = 0; ; ) {
-    const kernel = kernelPage.all(last) as Array<ProcessEndRow & { nid: number; uptime_s: number | null; message: string }>;
-    if (!kernel.length) break;
-    last = kernel[kernel.length - 1]!.nid;
+  const CRASH_TEXT = /\]: segfault at |\] trap |\] general protection/i;
+  for (let lastSource = 0, lastLine = 0; ; ) {
+    const page = kernelPage.all(lastSource, lastLine) as Array<ProcessEndRow & { uptime_s: number | null; message: string; program: string | null }>;
+    if (!page.length) break;
+    lastSource = page[page.length - 1]!.source_id;
+    lastLine = page[page.length - 1]!.src_line;
+    // The filter the SQL LIKEs made (case-insensitive as LIKE is), applied after the page is cut.
+    const kernel = page.filter((k) => k.program === 'kernel' && CRASH_TEXT.test(k.message));
     for (const k of kernel) {
       const c = kernelCandidate(k, seen, ev);
       if (c) yield c;

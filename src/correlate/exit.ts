@@ -4,6 +4,7 @@
 // modules; alone they are weak (no sender, second-resolution start time).
 //
 //   pacct v3 record: comm=cache-warmer pid=16400 ppid=16298 flags=AXSIG exit_signal=9 begin=1795297716 elapsed=2.61 s
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.js';
 import { type Candidate, EvidenceResolver, ROUTINE_SIGNALS, emptyActor, iso, signalName } from './common.js';
 
@@ -62,6 +63,9 @@ export function pacctCandidates(
 /** Rows read per query for the case-wide list (no query stays open while a candidate is used). */
 const PAGE = 5000;
 
+/** Asked once per pid while materializing: prepared once per connection. */
+const ordinaryOfPid = new WeakMap<Db, Statement>();
+
 function* pacctRows(db: Db, which: { pid: number } | { unusual: true } | { pids: Iterable<number>; unusual: false }): Generator<PacctRow> {
   if ('pid' in which) {
     yield* db.prepare(`SELECT * FROM pacct_records WHERE pid = ?`).all(which.pid) as PacctRow[];
@@ -74,7 +78,7 @@ function* pacctRows(db: Db, which: { pid: number } | { unusual: true } | { pids:
       yield* rows;
     }
   } else {
-    const st = db.prepare(`SELECT * FROM pacct_records WHERE pid = ? AND NOT ${UNUSUAL_SQL}`);
+    const st = ordinaryOfPid.get(db) ?? ordinaryOfPid.set(db, db.prepare(`SELECT * FROM pacct_records WHERE pid = ? AND NOT ${UNUSUAL_SQL}`)).get(db)!;
     for (const p of which.pids) yield* st.all(p) as PacctRow[];
   }
 }

@@ -293,10 +293,11 @@ export function materializeIncidents(db: Db): number {
     }
     ev.forget();
   };
-  const page = db.prepare(`SELECT rowid AS rid, pid, json FROM temp.pf_cands WHERE pid > ? OR (pid = ? AND rowid > ?) ORDER BY pid, rowid LIMIT ${CANDIDATE_PAGE}`);
+  // A row-value bound, so each page is an index seek (an OR of the two cases is a scan each time).
+  const page = db.prepare(`SELECT rowid AS rid, pid, json FROM temp.pf_cands WHERE (pid, rowid) > (?, ?) ORDER BY pid, rowid LIMIT ${CANDIDATE_PAGE}`);
   let cur: { pid: number; list: Candidate[] } | null = null;
   for (let lastPid = -Infinity, lastRid = 0; ; ) {
-    const rows = page.all(lastPid, lastPid, lastRid) as Array<{ rid: number; pid: number; json: string }>;
+    const rows = page.all(lastPid, lastRid) as Array<{ rid: number; pid: number; json: string }>;
     if (!rows.length) break;
     for (const r of rows) {
       if (cur && cur.pid !== r.pid) {
