@@ -17,7 +17,7 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
  * The old-generation heap an ingest thread may use: with SQLite's cache and the code, the process
  * stays under 256 MiB. PROCFORENSICS_HEAP_MB raises it.
  */
-export const INGEST_HEAP_MB = 128;
+export const INGEST_HEAP_MB = 96;
 
 /**
  * `ingest` in a worker thread with a bounded heap (the CLI's way: memory stays under its budget
