@@ -12,6 +12,24 @@ import { acctV3 } from '../correlate/fixture.js';
 
 const SAMPLE = path.resolve(__dirname, '../../samples/lab-debian12/var/log');
 
+/** A fresh temp dir with an empty `log/` in it. */
+function tempCase(prefix: string): { dir: string; log: string; dbFile: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const log = path.join(dir, 'log');
+  fs.mkdirSync(log);
+  return { dir, log, dbFile: path.join(dir, 'case.db') };
+}
+
+/** A copy of the case without its derived marker: readers then compute everything from the facts. */
+function computedCopy(dbFile: string, dir: string): ReturnType<typeof openCaseDb> {
+  const copy = path.join(dir, 'live.db');
+  fs.copyFileSync(dbFile, copy);
+  const w = new Database(copy);
+  w.prepare(`DELETE FROM meta WHERE key = 'derived_at'`).run();
+  w.close();
+  return openCaseDb(copy, { readonly: true });
+}
+
 /** Lines of real kernel and systemd wording (formats.md §2, §6) and the kinds they are stored under. */
 const NOTABLE_EXAMPLES: ReadonlyArray<{ program: string | null; message: string; kinds: NotableKind[] | null; timed?: boolean }> = [
   { program: 'kernel', message: 'report-builder invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0', kinds: ['oom'] },
@@ -93,13 +111,7 @@ describe('derived tables of the lab sample', () => {
     const pids = [...new Set(stored.map((i) => i.pid))];
     const perPid = pids.map((p) => findIncidents(db, { pid: p }));
     db.close();
-    // The same case without its derived marker: everything is computed from the facts again.
-    const copy = path.join(dir, 'live.db');
-    fs.copyFileSync(dbFile, copy);
-    const w = new Database(copy);
-    w.prepare(`DELETE FROM meta WHERE key = 'derived_at'`).run();
-    w.close();
-    const live = openCaseDb(copy, { readonly: true });
+    const live = computedCopy(dbFile, dir);
     expect(stored.length).toBeGreaterThanOrEqual(15);
     expect(findIncidents(live)).toEqual(stored);
     expect(pids.map((p) => findIncidents(live, { pid: p }))).toEqual(perPid);
@@ -150,16 +162,13 @@ describe('ordinary process accounting records are rows, not candidates', () => {
 
 describe('the unchanged check', () => {
   it('takes a file of the same size, mtime and first and last MiB as unchanged; --verify reads it again', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-quick-'));
-    const log = path.join(dir, 'log');
-    fs.mkdirSync(log);
+    const { dir, log, dbFile } = tempCase('pf-quick-');
     const file = path.join(log, 'syslog');
     const lines: string[] = [];
     for (let i = 0; i < 40000; i++) lines.push(`2026-11-21T10:${String(i % 60).padStart(2, '0')}:00.000000+00:00 h app[${100 + (i % 50)}]: request ${i} handled`);
     fs.writeFileSync(file, lines.join('\n') + '\n');
     const size = fs.statSync(file).size;
     expect(size).toBeGreaterThan(2 << 20);
-    const dbFile = path.join(dir, 'case.db');
     await ingest([log], { db: dbFile });
     // One byte changed in the middle, the mtime put back: only a full read can tell.
     const st = fs.statSync(file);
@@ -179,9 +188,7 @@ describe('materializing many deaths', () => {
   it('stores, a page at a time, the same incidents as computing them at once', async () => {
     // A crash-looping fleet: 6,000 segfaults of 2,500 pids (pids reused: some crash twice, an
     // hour apart), more candidates than one page of the merge reads.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-many-'));
-    const log = path.join(dir, 'log');
-    fs.mkdirSync(log);
+    const { dir, log, dbFile } = tempCase('pf-many-');
     const lines: string[] = [];
     const recs: Buffer[] = [];
     const t0 = Date.UTC(2026, 10, 21, 0, 0, 0);
@@ -196,17 +203,11 @@ describe('materializing many deaths', () => {
     fs.writeFileSync(path.join(log, 'kern.log'), lines.join('\n') + '\n');
     fs.mkdirSync(path.join(log, 'account'));
     fs.writeFileSync(path.join(log, 'account/pacct'), Buffer.concat(recs));
-    const dbFile = path.join(dir, 'case.db');
     await ingest([log], { db: dbFile });
     const db = openCaseDb(dbFile, { readonly: true });
     const stored = findIncidents(db);
     db.close();
-    const copy = path.join(dir, 'live.db');
-    fs.copyFileSync(dbFile, copy);
-    const w = new Database(copy);
-    w.prepare(`DELETE FROM meta WHERE key = 'derived_at'`).run();
-    w.close();
-    const live = openCaseDb(copy, { readonly: true });
+    const live = computedCopy(dbFile, dir);
     const computed = findIncidents(live);
     live.close();
     expect(stored).toHaveLength(6000);
