@@ -1,6 +1,14 @@
 // Calendar arithmetic without Date objects on the hot path. `daysFromCivil` is Howard Hinnant's
 // algorithm (public domain, "chrono-Compatible Low-Level Date Algorithms").
-import { IANAZone } from 'luxon';
+import { createRequire } from 'node:module';
+import type { IANAZone } from 'luxon';
+
+// luxon is loaded when a zone is first needed: most reading commands never convert one.
+const requireCjs = createRequire(import.meta.url);
+let ianaZone: typeof IANAZone | null = null;
+function zones(): typeof IANAZone {
+  return (ianaZone ??= (requireCjs('luxon') as typeof import('luxon')).IANAZone);
+}
 
 export const MONTHS: Readonly<Record<string, number>> = {
   Jan: 1, Feb: 2, Mar: 3, Apr: 4, May: 5, Jun: 6, Jul: 7, Aug: 8, Sep: 9, Oct: 10, Nov: 11, Dec: 12,
@@ -41,12 +49,12 @@ export class ZoneConverter {
   private readonly zone: IANAZone;
   private readonly cache = new Map<number, number>();
   constructor(readonly name: string) {
-    this.zone = IANAZone.create(name);
+    this.zone = zones().create(name);
     if (!this.zone.isValid) throw new RangeError(`unknown time zone: ${name}`);
   }
 
   static isValid(name: string): boolean {
-    return IANAZone.isValidZone(name);
+    return zones().isValidZone(name);
   }
 
   /** Offset in minutes east of UTC in force at a UTC instant. */
