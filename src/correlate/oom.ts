@@ -321,12 +321,12 @@ const KERNEL_SQL = `
   SELECT e.source_id AS source_id, e.src_line AS src_line, e.ts_utc_ms AS ts_utc_ms, e.host AS host, e.uptime_s AS uptime_s,
          e.boot_key AS boot_key, e.message AS message
   FROM notable_lines n JOIN events e ON e.source_id = n.source_id AND e.src_line = n.src_line
-  WHERE n.kind = 'oom' AND ((program IS NULL AND message LIKE '%invoked oom-killer%') OR program = 'kernel' AND (
+  WHERE n.kind = 'oom' AND n.source_id = ? AND ((program IS NULL AND message LIKE '%invoked oom-killer%') OR program = 'kernel' AND (
     message LIKE '%invoked oom-killer%' OR message LIKE 'CPU: %PID: %' OR message LIKE 'Pid: %comm: %' OR message LIKE 'Task in %'
     OR message LIKE 'memory: usage%' OR message LIKE 'Memory cgroup stats for%' OR message LIKE '[%'
     OR message LIKE 'Tasks state%' OR message LIKE 'oom-kill:%' OR message LIKE '%ill process%' OR message LIKE '%illed process%'
     OR message LIKE 'oom_reaper:%' OR message LIKE '%suppressed%' OR message LIKE 'Tasks in %'))
-  ORDER BY n.source_id, n.src_line`;
+  ORDER BY n.src_line`;
 
 function fmtMib(v: number | null): string {
   return v === null ? '?' : `${v} MiB`;
@@ -429,12 +429,9 @@ function richness(k: OomKill): number {
 }
 
 export function oomCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
-  const bySource = new Map<number, KernelLine[]>();
-  for (const r of db.prepare(KERNEL_SQL).iterate() as Iterable<KernelLine>) {
-    let list = bySource.get(r.source_id);
-    if (!list) bySource.set(r.source_id, (list = []));
-    list.push(r);
-  }
+  // One source's report lines at a time (kern.log, syslog and messages each hold a copy).
+  const sources = (db.prepare(`SELECT DISTINCT source_id FROM notable_lines WHERE kind = 'oom' ORDER BY source_id`).all() as Array<{ source_id: number }>).map((r) => r.source_id);
+  const linesOf = db.prepare(KERNEL_SQL);
   const kills: OomKill[] = [];
   // A wrapped line's rest is stored either bare (no program, no time) or with the stamps of the
   // line before and a warning that says so (dmesg/syslog parsers): both are continuations.
@@ -449,7 +446,10 @@ export function oomCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
      SELECT e.src_line AS src_line, e.raw AS raw FROM lines l CROSS JOIN events e ON e.source_id = @sid AND e.src_line = l.src_line
      ORDER BY e.src_line`,
   );
-  for (const [sourceId, list] of bySource) kills.push(...parseOomLines(joinWrapped(list, continuations.all({ sid: sourceId }) as Continuation[])));
+  for (const sourceId of sources) {
+    const list = linesOf.all(sourceId) as KernelLine[];
+    if (list.length) kills.push(...parseOomLines(joinWrapped(list, continuations.all({ sid: sourceId }) as Continuation[])));
+  }
   kills.sort((a, b) => richness(b) - richness(a));
   // Dedupe copies of the same kill across files: same victim, same host, within 2 s or same uptime.
   const groups: Array<{ best: OomKill; copies: OomKill[] }> = [];

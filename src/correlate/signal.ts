@@ -287,10 +287,28 @@ function objPid(fieldsJson: string): number | null {
   }
 }
 
+/** Rows read per query: a monitoring agent's kill(pid, 0) probes fill a kill-audited log. */
+const SIGNAL_PAGE = 5000;
+
+/**
+ * Every signal row that could have ended its target, a page at a time. The audit parser writes a
+ * signals row for every kill syscall, with or without OBJ_PID (src/formats/audit.ts signalFacts):
+ * nothing is parsed again here. kill(pid, 0) only probes: such rows are not read at all.
+ */
+function* signalRows(db: Db): Generator<SignalRow> {
+  const page = db.prepare(
+    `SELECT * FROM signals WHERE id > ? AND +target_pid > 0 AND (signal <> 0 OR (signal IS NULL AND syscall IS NOT NULL))
+     ORDER BY id LIMIT ${SIGNAL_PAGE}`,
+  );
+  for (let last = 0; ; ) {
+    const rows = page.all(last) as SignalRow[];
+    if (!rows.length) return;
+    last = rows[rows.length - 1]!.id;
+    yield* rows;
+  }
+}
+
 export function* signalCandidates(db: Db, ev: EvidenceResolver): Generator<Candidate> {
-  const rows = db.prepare(`SELECT * FROM signals WHERE target_pid IS NOT NULL AND target_pid > 0`).all() as SignalRow[];
-  // The audit parser writes a signals row for every kill syscall, with or without OBJ_PID
-  // (src/formats/audit.ts signalFacts): nothing is parsed again here.
   const resolver = new ActorResolver(db, ev);
   // The audit parser emits a signal fact when the event's last record arrives (PROCTITLE, EOE):
   // the line to cite is the SYSCALL record, with the OBJ_PID that names this target.
@@ -298,8 +316,7 @@ export function* signalCandidates(db: Db, ev: EvidenceResolver): Generator<Candi
     `SELECT src_line, record_type, fields_json FROM audit_records WHERE source_id = ? AND audit_stamp = ? AND record_type IN ('SYSCALL', 'OBJ_PID')
      AND src_line BETWEEN ? - 64 AND ? ORDER BY src_line`,
   );
-  for (const s of rows) {
-    if (s.signal === 0 || s.signal === null && s.syscall === null) continue; // kill(pid, 0) only probes
+  for (const s of signalRows(db)) {
     // Default action ignore/stop/continue (signal(7)): such a signal cannot have ended the process.
     if (s.signal !== null && NEVER_FATAL.has(s.signal)) continue;
     // A process signalling itself: a shell re-raising the hang-up or interrupt it received, abort().
