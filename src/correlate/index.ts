@@ -75,37 +75,42 @@ function candidatesOfPid(db: Db, ev: EvidenceResolver, pid: number): Candidate[]
   });
 }
 
-function allCandidates(db: Db, ev: EvidenceResolver, tl: BootTimeline, pid: number | null): Candidate[] {
-  let mine: Candidate[];
-  if (pid !== null) {
-    mine = candidatesOfPid(db, ev, pid);
-    mine.push(...pacctCandidates(db, ev, { pid }));
-  } else {
-    const list = moduleCandidates(db, ev);
-    // Ordinary pacct records (exits, SIGPIPE) only join deaths another record shows.
-    list.push(...pacctCandidates(db, ev, { unusual: true }));
-    list.push(...pacctCandidates(db, ev, { pids: new Set(list.map((c) => c.pid)), unusual: false }));
-    mine = list;
-  }
+/** Every candidate of one pid, each with its boot identity: what `processesByPid` groups. */
+function candidatesForPid(db: Db, ev: EvidenceResolver, tl: BootTimeline, pid: number): Candidate[] {
+  const mine = candidatesOfPid(db, ev, pid);
+  mine.push(...pacctCandidates(db, ev, { pid }));
   for (const c of mine) c.boot = tl.identity(c.boot, c.host, c.time_ms ?? c.start_ms);
   return mine;
 }
 
+interface MergeContext {
+  db: Db;
+  ev: EvidenceResolver;
+  facts: CaseFacts;
+  tl: BootTimeline;
+}
+
+/**
+ * The incidents of one pid, from its module and unusual-pacct candidates: its ordinary pacct
+ * records join them (they only confirm a death another record shows), then the candidates that
+ * describe one death are merged. The case's incidents are this, pid by pid.
+ */
+function incidentsOfPid(x: MergeContext, pid: number, list: Candidate[]): Incident[] {
+  list.push(...pacctCandidates(x.db, x.ev, { pids: [pid], unusual: false }));
+  for (const c of list) c.boot = x.tl.identity(c.boot, c.host, c.time_ms ?? c.start_ms);
+  return group(list, x.tl, x.ev)
+    .filter((g) => g.members.some((m) => m.standalone))
+    .map((g) => toMergedIncident(g, x.facts, x.ev, x.tl));
+}
+
+/** The deaths among one pid's candidates (callers group pid by pid: the work grows with a pid's candidates, not the case's). */
 function group(cands: Candidate[], tl: BootTimeline, ev: EvidenceResolver): Group[] {
   const sorted = [...cands].sort((a, b) => b.strength - a.strength);
   const groups: Group[] = [];
-  // Two candidates are one death only for the same pid: look among that pid's groups alone.
-  const byPid = new Map<number, Group[]>();
   for (const c of sorted) {
-    let mine = byPid.get(c.pid);
-    if (!mine) byPid.set(c.pid, (mine = []));
-    const g = mine.find((x) => x.members.some((m) => sameDeath(m, c)));
+    const g = groups.find((x) => x.members.some((m) => sameDeath(m, c)));
     if (g) g.members.push(c);
-    else {
-      const n = { members: [c] };
-      mine.push(n);
-      groups.push(n);
-    }
+    else groups.push({ members: [c] });
   }
   // A death during an orderly shutdown that nothing else explains is the shutdown's doing.
   for (const g of groups) {
@@ -252,8 +257,8 @@ const CANDIDATE_PAGE = 2000;
  * and `candidates` (run by ingest when the case changed; the caller holds the transaction).
  * Memory stays bounded however many deaths the case holds (a crash loop logs 100,000 segfaults):
  * each candidate is stored as its module yields it, then the candidates are read back a page at a
- * time in pid order and merged one pid at a time — the same merge, pid for pid, as
- * `computeIncidents`, since two candidates are one death only for the same pid.
+ * time in pid order and merged one pid at a time (`incidentsOfPid`, as `computeIncidents` does):
+ * two candidates are one death only for the same pid.
  */
 export function materializeIncidents(db: Db): number {
   const ev = new EvidenceResolver(db);
@@ -282,12 +287,9 @@ export function materializeIncidents(db: Db): number {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   let n = 0;
+  const x: MergeContext = { db, ev, facts, tl };
   const mergePid = (pid: number, list: Candidate[]) => {
-    list.push(...pacctCandidates(db, ev, { pids: [pid], unusual: false }));
-    for (const c of list) c.boot = tl.identity(c.boot, c.host, c.time_ms ?? c.start_ms);
-    for (const g of group(list, tl, ev)) {
-      if (!g.members.some((m) => m.standalone)) continue;
-      const i = toMergedIncident(g, facts, ev, tl);
+    for (const i of incidentsOfPid(x, pid, list)) {
       ins.run(i.id, i.pid, i.comm, i.host, i.time ? Date.parse(i.time) : null, i.time, i.cause, i.signal, i.confidence, i.summary, JSON.stringify(i));
       n++;
     }
@@ -317,12 +319,19 @@ export function materializeIncidents(db: Db): number {
   return n;
 }
 
+/** The same incidents computed in memory, for a case ingest has not materialized. */
 function computeIncidents(db: Db, filter: IncidentFilter): Incident[] {
   const ev = new EvidenceResolver(db);
-  const facts = new CaseFacts(db);
-  const tl = new BootTimeline(db);
-  const groups = group(allCandidates(db, ev, tl, null), tl, ev).filter((g) => g.members.some((m) => m.standalone));
-  return applyFilter(groups.map((g) => toMergedIncident(g, facts, ev, tl)), filter).sort(newestFirst);
+  const x: MergeContext = { db, ev, facts: new CaseFacts(db), tl: new BootTimeline(db) };
+  const byPid = new Map<number, Candidate[]>();
+  for (const c of [...moduleCandidates(db, ev), ...pacctCandidates(db, ev, { unusual: true })]) {
+    const l = byPid.get(c.pid);
+    if (l) l.push(c);
+    else byPid.set(c.pid, [c]);
+  }
+  const out: Incident[] = [];
+  for (const [pid, list] of byPid) out.push(...incidentsOfPid(x, pid, list));
+  return applyFilter(out, filter).sort(newestFirst);
 }
 
 interface Sighting {
@@ -355,7 +364,7 @@ export function processesByPid(db: Db, pid: number): Incident[] {
   const ev = new EvidenceResolver(db);
   const facts = new CaseFacts(db);
   const tl = new BootTimeline(db);
-  const groups = group(allCandidates(db, ev, tl, pid), tl, ev);
+  const groups = group(candidatesForPid(db, ev, tl, pid), tl, ev);
   const incidents = groups.map((g) => toMergedIncident(g, facts, ev, tl));
   const deaths = groups
     .map((g) => ({ ms: g.members.find((m) => m.time_ms !== null)?.time_ms ?? null, start: g.members.find((m) => m.start_ms != null)?.start_ms ?? null }))

@@ -1,6 +1,7 @@
 // The derived tables (src/store/schema/derived.ts), brought up to date at the end of an ingest
-// that changed something: segment summaries of the sources whose lines or times changed, then the
-// incidents of the whole case, from fact tables and indexes only.
+// that changed something: segment summaries of the sources whose times a post pass changed (the
+// writer summarised every new line as it stored it), then the incidents of the whole case, from
+// fact tables and indexes only.
 import type { Db } from '../store/db.js';
 import { setMeta } from '../store/db.js';
 import { materializeIncidents } from '../correlate/index.js';

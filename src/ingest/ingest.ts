@@ -13,13 +13,13 @@ import type { EventRow, FactRow, FactTable, FormatModule, ParseContext, ParseOut
 import { getMeta, openCaseDb, setMeta, type Db } from '../store/db.js';
 import { refreshDerived } from './derived.js';
 import { UsageError } from '../errors.js';
-
-export { UsageError };
 import { BatchWriter } from '../store/writer.js';
 import { SCHEMA_SQL, SOURCE_OWNED_TABLES } from '../store/schema/index.js';
 import { runPostPasses } from './postpasses.js';
 import { inferOffsetContext } from '../time/zone-inference.js';
 import { civilToMs, ZoneConverter } from '../time/civil.js';
+
+export { UsageError };
 
 /**
  * Indexes a first ingest builds once at the end (a sorted build is cheaper than keeping B-trees up
@@ -365,7 +365,7 @@ async function ingestOne(db: Db, job: Job, opts: IngestOptions, progress: Ingest
   const settled = existing && existing.status !== 'ingesting' && existing.format === job.format?.name;
   // A file of the same size and mtime whose first and last MiB hash alike is the file already
   // stored: an unchanged tree is recognised without reading it (--verify reads every byte again).
-  const quick = sparseHuge ? null : await quickSha256(f.path, f.size);
+  const quick = sparseHuge || !job.format ? null : await quickSha256(f.path, f.size);
   // mtimes compared to the millisecond: a copy tool may keep no finer precision (and utimes'
   // seconds-as-a-double round trip moves the last digit).
   const sameMtime = existing?.mtime_ms != null && Math.abs(existing.mtime_ms - f.mtime_ms) < 1;

@@ -1,18 +1,20 @@
-// Runs one ingest in a worker thread whose heap the caller bounds (resourceLimits): V8 grows a busy
-// thread's heap lazily, so the bound is what keeps `procforensics ingest` under its memory budget
-// whatever the input. Messages: progress, file, then done (the result) or error.
+// The thread side of `ingestBounded` (bounded.ts): runs one ingest and posts what it does.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ingest, type IngestOptions } from './ingest.js';
+import type { WorkerMessage } from './bounded.js';
 
-const { inputs, opts } = workerData as { inputs: string[]; opts: Omit<IngestOptions, 'onProgress' | 'onFile'> & { progress: boolean } };
-const port = parentPort!;
+type Plain = Omit<IngestOptions, 'onProgress' | 'onFile'> & { progress: boolean; files: boolean };
+const { inputs, opts } = workerData as { inputs: string[]; opts: Plain };
+const post = (m: WorkerMessage) => parentPort!.postMessage(m);
+const { progress, files, ...rest } = opts;
 ingest(inputs, {
-  ...opts,
-  onProgress: opts.progress ? (p) => port.postMessage({ type: 'progress', p }) : undefined,
+  ...rest,
+  onProgress: progress ? (p) => post({ type: 'progress', p }) : undefined,
+  onFile: files ? (s) => post({ type: 'file', s }) : undefined,
 }).then(
-  (result) => port.postMessage({ type: 'done', result }),
+  (result) => post({ type: 'done', result }),
   (e: unknown) => {
     const err = e instanceof Error ? e : new Error(String(e));
-    port.postMessage({ type: 'error', name: err.constructor.name, message: err.message, stack: err.stack });
+    post({ type: 'error', name: err.constructor.name, message: err.message, stack: err.stack });
   },
 );

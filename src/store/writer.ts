@@ -222,6 +222,8 @@ export class BatchWriter {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
     this.eventRows = 0;
     this.rowsInTx = 0;
+    this.localLines = 0;
+    this.segs.clear();
     for (const st of this.factStatements.values()) st.rows = 0;
   }
 

@@ -1,5 +1,5 @@
 // Derived tables: written by ingest so that the reading commands (incidents, report) never scan
-// the events table. Each is rebuilt from the events and facts of the sources an ingest changed.
+// the events table.
 export const DERIVED_SCHEMA = `
 -- Stored lines the correlation reads by kind (the kernel OOM report, crash and panic lines, fork
 -- rejections, rate-limit notices, shutdown markers, bare continuation lines): an index of events,
@@ -11,7 +11,8 @@ CREATE TABLE IF NOT EXISTS notable_lines (
 CREATE INDEX IF NOT EXISTS notable_lines_kind ON notable_lines(kind, source_id, src_line);
 
 -- One row per (source, boot segment): the time span, host and line counts the events show.
--- Recomputed for the sources an ingest touched, after times are aligned and anchored.
+-- Summed by the writer as lines are stored; recomputed from the events of a source whose times
+-- alignment or anchoring changed.
 CREATE TABLE IF NOT EXISTS segments (
   source_id INTEGER NOT NULL,
   boot_key TEXT,
@@ -39,6 +40,8 @@ CREATE TABLE IF NOT EXISTS incidents (
   json TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS incidents_pid ON incidents(pid);
+CREATE INDEX IF NOT EXISTS incidents_id ON incidents(id);
+CREATE INDEX IF NOT EXISTS incidents_time ON incidents(time_ms);
 
 -- What each cause module proposed (src/correlate/*.ts), materialized with the incidents so that
 -- 'report --pid' and 'incidents --pid' read one pid's candidates by index. Ordinary pacct records
@@ -49,6 +52,4 @@ CREATE TABLE IF NOT EXISTS candidates (
   json TEXT NOT NULL                  -- the candidate, with the hosts of its evidence lines
 );
 CREATE INDEX IF NOT EXISTS candidates_pid ON candidates(pid);
-CREATE INDEX IF NOT EXISTS incidents_id ON incidents(id);
-CREATE INDEX IF NOT EXISTS incidents_time ON incidents(time_ms);
 `;
