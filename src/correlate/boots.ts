@@ -273,8 +273,8 @@ export class BootTimeline {
     for (const e of db
       .prepare(
         `SELECT e.source_id AS source_id, e.src_line AS src_line, e.ts_utc_ms AS ts_utc_ms, e.host AS host, e.program AS program, e.message AS message
-         FROM notable_lines n JOIN events e ON e.source_id = n.source_id AND e.src_line = n.src_line
-         WHERE n.kind = 'shutdown' AND e.ts_utc_ms IS NOT NULL AND e.program IN ('systemd', 'systemd-logind', 'systemd-shutdown', 'init', 'shutdown')
+         FROM notable_lines e
+         WHERE e.kind = 'shutdown' AND e.ts_utc_ms IS NOT NULL AND e.program IN ('systemd', 'systemd-logind', 'systemd-shutdown', 'init', 'shutdown')
          AND (e.message LIKE 'System is %' OR message LIKE 'The system will %' OR message LIKE 'Reached target %'
               OR message LIKE 'Sending SIG% to remaining processes%' OR message = 'Shutting down.'
               OR message LIKE 'Switching to runlevel: %' OR message LIKE 'shutting down for system %')`,

@@ -4,6 +4,7 @@
 // that describe the same death of the same process.
 import type { Db } from '../store/db.js';
 import { isoUtc } from '../time/civil.js';
+import { LineStore } from '../store/lines.js';
 import type { Actor, Cause, Confidence, EvidenceLine, Incident, OomDetails } from './types.js';
 
 export interface Candidate {
@@ -89,23 +90,27 @@ interface LineRow {
 
 /** Resolves (source_id, src_line) to the file path and the raw line as read. */
 export class EvidenceResolver {
-  private readonly stmt;
+  private readonly pathOf;
+  /** The stored lines (shared by the modules that read a line beside its facts). */
+  readonly lines: LineStore;
   private readonly cache = new Map<string, LineRow | null>();
   /** Host written on each cited line, by `path:line`: the host of an incident comes from its evidence. */
   private readonly hosts = new Map<string, string>();
   constructor(db: Db) {
-    this.stmt = db.prepare(
-      `SELECT s.path AS path, e.host AS host, e.raw AS raw, e.ts_utc_ms AS ts_utc_ms, e.ts_quality AS ts_quality
-       FROM sources s LEFT JOIN events e ON e.source_id = s.id AND e.src_line = ?
-       WHERE s.id = ? LIMIT 1`,
-    );
+    this.pathOf = db.prepare(`SELECT path FROM sources WHERE id = ?`).pluck();
+    this.lines = new LineStore(db);
   }
 
   private row(sourceId: number, line: number): LineRow | null {
     const k = `${sourceId}:${line}`;
     let r = this.cache.get(k);
     if (r === undefined) {
-      r = (this.stmt.get(line, sourceId) as LineRow | undefined) ?? null;
+      const path = this.pathOf.get(sourceId) as string | undefined;
+      if (path === undefined) r = null;
+      else {
+        const l = this.lines.at(sourceId, line);
+        r = { path, host: l?.host ?? null, raw: l?.raw ?? null, ts_utc_ms: l?.ts_utc_ms ?? null, ts_quality: l?.ts_quality ?? null };
+      }
       this.cache.set(k, r);
     }
     return r;
@@ -225,7 +230,7 @@ export class CaseFacts {
   readonly caseHost: string | null;
   private readonly lossStmt;
   private readonly suppressedStmt;
-  private nextStmt: { all(...args: unknown[]): unknown[] } | null = null;
+  private lineStore: LineStore | null = null;
 
   constructor(private readonly db: Db) {
     const one = (sql: string) => !!db.prepare(sql).get();
@@ -250,9 +255,8 @@ export class CaseFacts {
       `SELECT ts_utc_ms, kind, detail FROM audit_loss WHERE kind IS NOT 'kernel_ratelimit' AND (ts_utc_ms IS NULL OR ts_utc_ms BETWEEN ? AND ?) LIMIT 5`,
     );
     this.suppressedStmt = db.prepare(
-      `SELECT e.ts_utc_ms AS ts_utc_ms, e.message AS message FROM notable_lines n
-       JOIN events e ON e.source_id = n.source_id AND e.src_line = n.src_line
-       WHERE n.kind = 'ratelimit' AND e.ts_utc_ms BETWEEN ? AND ? ORDER BY e.ts_utc_ms, e.id LIMIT 3`,
+      `SELECT e.ts_utc_ms AS ts_utc_ms, e.message AS message FROM notable_lines e
+       WHERE e.kind = 'ratelimit' AND e.ts_utc_ms BETWEEN ? AND ? ORDER BY e.ts_utc_ms, e.source_id, e.src_line LIMIT 3`,
     );
   }
 
@@ -261,15 +265,15 @@ export class CaseFacts {
    * later. The end of a process in that stretch left nothing (logs rotated away, host down, clock jump).
    */
   gapAfter(ms: number, host: string | null): string | null {
-    this.nextStmt ??= this.db.prepare(
-      `SELECT ts_utc_ms AS t FROM events WHERE ts_utc_ms > ? AND (? IS NULL OR host IS NULL OR host = ?) ORDER BY ts_utc_ms LIMIT ${GAP_SCAN_LINES}`,
-    );
+    this.lineStore ??= new LineStore(this.db);
     let prev = ms;
-    for (const { t } of this.nextStmt.all(ms, host, host) as Array<{ t: number }>) {
-      if (t - prev > GAP_MS) {
-        return `no log line at all from ${iso(prev)} to ${iso(t)} (${Math.round((t - prev) / 60_000)} min): the logs of that period were rotated away or lost, or the host was down; the end of the process may be in that gap`;
+    let n = 0;
+    for (const { ts_utc_ms: t } of this.lineStore.byTime(ms + 1, Number.MAX_SAFE_INTEGER, 'asc', (l) => host === null || l.host === null || l.host === host)) {
+      if (t! - prev > GAP_MS) {
+        return `no log line at all from ${iso(prev)} to ${iso(t)} (${Math.round((t! - prev) / 60_000)} min): the logs of that period were rotated away or lost, or the host was down; the end of the process may be in that gap`;
       }
-      prev = t;
+      prev = t!;
+      if (++n >= GAP_SCAN_LINES) break;
     }
     return null;
   }

@@ -70,11 +70,11 @@ export function* crashCandidates(db: Db, ev: EvidenceResolver): Generator<Candid
   // Kernel lines no parser turned into facts.
   // Pages follow the kind index (source, line): each one is a seek, not a sort of every crash line.
   const kernelPage = db.prepare(
-    `SELECT n.source_id AS source_id, n.src_line AS src_line, e.ts_utc_ms AS ts_utc_ms, e.host AS host, e.boot_key AS boot_key,
+    `SELECT e.source_id AS source_id, e.src_line AS src_line, e.ts_utc_ms AS ts_utc_ms, e.host AS host, e.boot_key AS boot_key,
             e.uptime_s AS uptime_s, e.message AS message, e.program AS program
-     FROM notable_lines n JOIN events e ON e.source_id = n.source_id AND e.src_line = n.src_line
-     WHERE n.kind = 'crash' AND (n.source_id, n.src_line) > (?, ?)
-     ORDER BY n.source_id, n.src_line LIMIT ${PAGE}`,
+     FROM notable_lines e
+     WHERE e.kind = 'crash' AND (e.source_id, e.src_line) > (?, ?)
+     ORDER BY e.source_id, e.src_line LIMIT ${PAGE}`,
   );
   const CRASH_TEXT = /\]: segfault at |\] trap |\] general protection/i;
   for (let lastSource = 0, lastLine = 0; ; ) {

@@ -32,7 +32,7 @@ export function forkCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
   for (const r of db
     .prepare(
       `SELECT e.source_id AS source_id, e.src_line AS src_line, e.ts_utc_ms AS ts_utc_ms, e.host AS host, e.message AS message
-       FROM notable_lines n JOIN events e ON e.source_id = n.source_id AND e.src_line = n.src_line WHERE n.kind = 'fork' AND e.program = 'kernel' AND e.message LIKE '%fork rejected by pids controller%'`,
+       FROM notable_lines e WHERE e.kind = 'fork' AND e.program = 'kernel' AND e.message LIKE '%fork rejected by pids controller%'`,
     )
     .all() as Array<{ source_id: number; src_line: number; ts_utc_ms: number | null; host: string | null; message: string }>) {
     const m = FORK_REJECTED.exec(r.message);

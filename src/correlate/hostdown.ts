@@ -150,17 +150,16 @@ const CPU = /^CPU: \d+ (?:UID: \d+ )?PID: (\d+) Comm: (\S+)/;
 /** Kernel panics with the task that was running (the `CPU: … PID: … Comm:` line right after). */
 export function panicCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
   const out: Candidate[] = [];
-  const next = db.prepare(`SELECT message FROM events WHERE source_id = ? AND src_line > ? AND src_line <= ? + 5 ORDER BY src_line`);
   for (const p of db
     .prepare(
       `SELECT e.source_id AS source_id, e.src_line AS src_line, e.ts_utc_ms AS ts_utc_ms, e.host AS host, e.boot_key AS boot_key, e.message AS message
-       FROM notable_lines n JOIN events e ON e.source_id = n.source_id AND e.src_line = n.src_line WHERE n.kind = 'panic' AND e.program = 'kernel' AND e.message LIKE 'Kernel panic - not syncing:%'`,
+       FROM notable_lines e WHERE e.kind = 'panic' AND e.program = 'kernel' AND e.message LIKE 'Kernel panic - not syncing:%'`,
     )
     .all() as Array<{ source_id: number; src_line: number; ts_utc_ms: number | null; host: string | null; boot_key: string | null; message: string }>) {
     const why = PANIC.exec(p.message)?.[1] ?? p.message;
     let pid: number | null = null;
     let comm: string | null = null;
-    for (const n of next.all(p.source_id, p.src_line, p.src_line) as Array<{ message: string }>) {
+    for (const n of ev.lines.range(p.source_id, p.src_line + 1, p.src_line + 5)) {
       const m = CPU.exec(n.message);
       if (m) {
         pid = Number(m[1]);

@@ -6,6 +6,7 @@
 // only when their times are close, their comms agree and they are not of different boots. `boot` is
 // the identity boots.ts gives (journal boot id, else the boot's start instant), never a per-file key.
 import type { Db } from '../store/db.js';
+import type { LineStore } from '../store/lines.js';
 import type { EvidenceLine, Incident, IncidentFilter } from './types.js';
 import { type Candidate, CaseFacts, EvidenceResolver, TIME_RANK, describeCandidate, iso, sameHost, toIncident } from './common.js';
 import { oomCandidates } from './oom.js';
@@ -344,11 +345,15 @@ interface Sighting {
   role: string;
 }
 
-function sightings(db: Db, pid: number): Sighting[] {
+function sightings(db: Db, lines: LineStore, pid: number): Sighting[] {
   const q = (sql: string, role: string) =>
     (db.prepare(sql).all(pid) as Array<Omit<Sighting, 'role'>>).map((r) => ({ ...r, role }));
+  const written: Sighting[] = [];
+  for (const l of lines.ofPid(pid)) {
+    written.push({ ms: l.ts_utc_ms, host: l.host, boot: l.boot_key, comm: l.program, source_id: l.source_id, src_line: l.src_line, role: 'a log line written by this pid' });
+  }
   return [
-    ...q(`SELECT ts_utc_ms AS ms, host, boot_key AS boot, program AS comm, source_id, src_line FROM events WHERE pid = ?`, 'a log line written by this pid'),
+    ...written,
     ...q(`SELECT ts_utc_ms AS ms, host, NULL AS boot, NULL AS comm, source_id, src_line FROM logins WHERE pid = ?`, 'login record of this pid'),
     ...q(`SELECT ts_utc_ms AS ms, host, NULL AS boot, NULL AS comm, source_id, src_line FROM commands WHERE pid = ?`, 'command run by this pid'),
     ...q(`SELECT ts_utc_ms AS ms, host, NULL AS boot, sender_comm AS comm, source_id, src_line FROM signals WHERE sender_pid = ?`, 'signal sent by this pid'),
@@ -369,7 +374,7 @@ export function processesByPid(db: Db, pid: number): Incident[] {
   const deaths = groups
     .map((g) => ({ ms: g.members.find((m) => m.time_ms !== null)?.time_ms ?? null, start: g.members.find((m) => m.start_ms != null)?.start_ms ?? null }))
     .filter((d): d is { ms: number; start: number | null } => d.ms !== null);
-  const unexplained = sightings(db, pid).filter(
+  const unexplained = sightings(db, ev.lines, pid).filter(
     (s) => s.ms !== null && !deaths.some((d) => s.ms! <= d.ms + SAME_DEATH_MS && (d.start === null ? s.ms! >= d.ms - 3_600_000 : s.ms! >= d.start - 1000)),
   );
   // Split by boot (and by host): pid N in another boot is another process.
@@ -382,10 +387,9 @@ export function processesByPid(db: Db, pid: number): Incident[] {
     if (!last || !prev || otherBoot || !sameHost(prev.host, s.host) || death) segments.push([s]);
     else last.push(s);
   }
-  const lastBefore = db.prepare(`SELECT MAX(ts_utc_ms) AS t FROM events WHERE ts_utc_ms < ?`);
   // Lines of the new boot's kernel start come a little before its wtmp record.
-  const lastLineBefore = (bootMs: number) => (lastBefore.get(bootMs - 60_000) as { t: number | null }).t;
-  const lastEvent = (db.prepare(`SELECT MAX(ts_utc_ms) AS t FROM events`).get() as { t: number | null }).t;
+  const lastLineBefore = (bootMs: number) => ev.lines.maxTsBefore(bootMs - 60_000);
+  const lastEvent = ev.lines.maxTs();
   for (const seg of segments) {
     const first = seg[0]!;
     const lastS = seg[seg.length - 1]!;

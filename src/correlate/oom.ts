@@ -14,6 +14,7 @@
 // so that line alone makes an incident. The same report is copied into kern.log, syslog, messages
 // and dmesg: copies are merged on (host, victim pid, time within 2 s) or identical kernel uptime.
 import type { Db } from '../store/db.js';
+import { LineStore } from '../store/lines.js';
 import type { EvidenceLine, OomDetails, OomTask } from './types.js';
 import { type Candidate, EvidenceResolver, TIME_RANK, emptyActor, mib, sameHost, unitFromCgroup } from './common.js';
 
@@ -320,13 +321,13 @@ export function parseOomLines(lines: Iterable<KernelLine>): OomKill[] {
 const KERNEL_SQL = `
   SELECT e.source_id AS source_id, e.src_line AS src_line, e.ts_utc_ms AS ts_utc_ms, e.host AS host, e.uptime_s AS uptime_s,
          e.boot_key AS boot_key, e.message AS message
-  FROM notable_lines n JOIN events e ON e.source_id = n.source_id AND e.src_line = n.src_line
-  WHERE n.kind = 'oom' AND n.source_id = ? AND ((program IS NULL AND message LIKE '%invoked oom-killer%') OR program = 'kernel' AND (
+  FROM notable_lines e
+  WHERE e.kind = 'oom' AND e.source_id = ? AND ((program IS NULL AND message LIKE '%invoked oom-killer%') OR program = 'kernel' AND (
     message LIKE '%invoked oom-killer%' OR message LIKE 'CPU: %PID: %' OR message LIKE 'Pid: %comm: %' OR message LIKE 'Task in %'
     OR message LIKE 'memory: usage%' OR message LIKE 'Memory cgroup stats for%' OR message LIKE '[%'
     OR message LIKE 'Tasks state%' OR message LIKE 'oom-kill:%' OR message LIKE '%ill process%' OR message LIKE '%illed process%'
     OR message LIKE 'oom_reaper:%' OR message LIKE '%suppressed%' OR message LIKE 'Tasks in %'))
-  ORDER BY n.src_line`;
+  ORDER BY e.src_line`;
 
 function fmtMib(v: number | null): string {
   return v === null ? '?' : `${v} MiB`;
@@ -437,18 +438,23 @@ export function oomCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
   // line before and a warning that says so (dmesg/syslog parsers): both are continuations.
   // Both lists are small (bare lines are rare, warnings are capped per kind): each line is then
   // read by its (source, line) index, never by scanning the source.
-  const continuations = db.prepare(
-    `WITH lines AS (
-       SELECT src_line FROM notable_lines WHERE kind = 'bare' AND source_id = @sid
-       UNION
-       SELECT src_line FROM warnings WHERE source_id = @sid AND src_line IS NOT NULL AND (
-         message LIKE '%wrapped?%' OR message LIKE 'continuation line%' OR message LIKE 'line does not start with a syslog timestamp%'))
-     SELECT e.src_line AS src_line, e.raw AS raw FROM lines l CROSS JOIN events e ON e.source_id = @sid AND e.src_line = l.src_line
-     ORDER BY e.src_line`,
+  const continuationLines = db.prepare(
+    `SELECT src_line FROM notable_lines WHERE kind = 'bare' AND source_id = @sid
+     UNION
+     SELECT src_line FROM warnings WHERE source_id = @sid AND src_line IS NOT NULL AND (
+       message LIKE '%wrapped?%' OR message LIKE 'continuation line%' OR message LIKE 'line does not start with a syslog timestamp%')
+     ORDER BY src_line`,
   );
+  const lines = new LineStore(db);
   for (const sourceId of sources) {
     const list = linesOf.all(sourceId) as KernelLine[];
-    if (list.length) kills.push(...parseOomLines(joinWrapped(list, continuations.all({ sid: sourceId }) as Continuation[])));
+    if (!list.length) continue;
+    const cont: Continuation[] = [];
+    for (const { src_line } of continuationLines.all({ sid: sourceId }) as Array<{ src_line: number }>) {
+      const l = lines.at(sourceId, src_line);
+      if (l) cont.push({ src_line, raw: l.raw });
+    }
+    kills.push(...parseOomLines(joinWrapped(list, cont)));
   }
   kills.sort((a, b) => richness(b) - richness(a));
   // Dedupe copies of the same kill across files: same victim, same host, within 2 s or same uptime.

@@ -441,9 +441,16 @@ export function loggedKillCandidates(db: Db, ev: EvidenceResolver): Candidate[] 
     `SELECT * FROM pacct_records WHERE pid = ? AND end_utc_ms BETWEEN ? AND ? ORDER BY ABS(end_utc_ms - ?) LIMIT 1`,
   );
   const pacctByComm = db.prepare(`SELECT * FROM pacct_records WHERE end_utc_ms BETWEEN ? AND ? AND exit_signal = ?`);
-  const lastLine = db.prepare(
-    `SELECT program, source_id, src_line FROM events WHERE pid = ? AND ts_utc_ms BETWEEN ? AND ? AND program IS NOT NULL ORDER BY ts_utc_ms DESC LIMIT 1`,
-  );
+  // The latest line the pid wrote in [lo, hi] that names its program.
+  const lastLine = (pid: number, lo: number, hi: number) => {
+    let best: { program: string | null; source_id: number; src_line: number; ts: number } | undefined;
+    for (const l of ev.lines.ofPid(pid)) {
+      const t = l.ts_utc_ms;
+      if (t === null || t < lo || t > hi || l.program === null) continue;
+      if (!best || t > best.ts) best = { program: l.program, source_id: l.source_id, src_line: l.src_line, ts: t };
+    }
+    return best;
+  };
   const out: Candidate[] = [];
   for (const c of cmds) {
     // sudo logs `COMMAND=/usr/bin/kill -9 4242`; a cron CMD line may carry the job pid as `[123] …`.
@@ -472,7 +479,7 @@ export function loggedKillCandidates(db: Db, ev: EvidenceResolver): Candidate[] 
         sender_proctitle: null, target_pid: tg.pid, target_comm: tg.comm, signal: req.signal,
       };
       // Without pacct, the name the pid last logged under (weak: the pid may have been reused since).
-      const seen = tg.comm === null ? (lastLine.get(tg.pid, t - 3_600_000, t + 1000) as { program: string | null; source_id: number; src_line: number } | undefined) : undefined;
+      const seen = tg.comm === null ? lastLine(tg.pid, t - 3_600_000, t + 1000) : undefined;
       if (seen?.program) pseudo.target_comm = seen.program;
       const { actor, evidence, notes, recommendations } = resolver.resolve(pseudo, pseudo.target_comm);
       if (seen?.program) evidence.push(ev.line(seen.source_id, seen.src_line, { role: `last line written by pid ${tg.pid} before the kill` }));

@@ -9,6 +9,7 @@
 // timeout, leftover processes, a stop request: then who ran `systemctl stop` matters), and
 // systemd-oomd / earlyoom are OOM kills without any kernel report.
 import type { Db } from '../store/db.js';
+import type { StoredLine } from '../store/lines.js';
 import type { Actor, Cause, EvidenceLine } from './types.js';
 import { type Candidate, type ProcessEndRow, EvidenceResolver, emptyActor, signalName } from './common.js';
 
@@ -63,10 +64,14 @@ export function* systemdCandidates(db: Db, ev: EvidenceResolver): Generator<Cand
     `SELECT * FROM services WHERE unit = ? AND action IN ('main_exited', 'failed') AND ts_utc_ms BETWEEN ? AND ? ORDER BY ts_utc_ms`,
   );
   // The main pid is not in `Main process exited` lines: the unit's process logs under its own name.
-  const mainPid = db.prepare(
-    `SELECT pid, program, source_id, src_line, ts_utc_ms FROM events WHERE program = ? AND pid IS NOT NULL AND ts_utc_ms BETWEEN ? AND ?
-     AND (? IS NULL OR host IS NULL OR host = ?) ORDER BY ts_utc_ms DESC LIMIT 1`,
-  );
+  // (the latest pid that logged under the unit's name before the exit).
+  const mainPid = (program: string, lo: number, hi: number, host: string | null) => {
+    const keep = (x: StoredLine) => x.program === program && x.pid !== null && (host === null || x.host === null || x.host === host);
+    for (const l of ev.lines.byTime(lo, hi, 'desc', keep, { program })) {
+      return { pid: l.pid!, program: l.program!, source_id: l.source_id, src_line: l.src_line };
+    }
+    return undefined;
+  };
   for (const s of db
     .prepare(`SELECT * FROM services WHERE action IN ('main_exited', 'killed', 'timeout', 'oom', 'failed') ORDER BY ts_utc_ms`)
     .all() as ServiceRow[]) {
@@ -82,7 +87,7 @@ export function* systemdCandidates(db: Db, ev: EvidenceResolver): Generator<Cand
     const extra = [];
     if (pid === null) {
       if (s.action === 'timeout' || !base || s.ts_utc_ms === null) continue; // the `Killing process N` line carries the pid
-      const p = mainPid.get(base, t - MAIN_PID_LOOKBACK_MS, t, s.host, s.host) as { pid: number; program: string; source_id: number; src_line: number } | undefined;
+      const p = mainPid(base, t - MAIN_PID_LOOKBACK_MS, t, s.host);
       if (!p) continue;
       pid = p.pid;
       comm = p.program;
@@ -201,10 +206,8 @@ interface KilledPacct {
 }
 
 /** The daemon that wrote a line: its pid and name, from the event the fact came from. */
-function writerOf(db: Db, e: { source_id: number; src_line: number }): { pid: number | null; program: string | null } {
-  const r = db.prepare(`SELECT pid, program FROM events WHERE source_id = ? AND src_line = ?`).get(e.source_id, e.src_line) as
-    | { pid: number | null; program: string | null }
-    | undefined;
+function writerOf(ev: EvidenceResolver, e: { source_id: number; src_line: number }): { pid: number | null; program: string | null } {
+  const r = ev.lines.at(e.source_id, e.src_line);
   return { pid: r?.pid ?? null, program: r?.program ?? null };
 }
 
@@ -220,14 +223,17 @@ const OOMD_PACCT_MS = 2_000;
 function userspaceOomCandidate(db: Db, ev: EvidenceResolver, e: ProcessEndRow, line: EvidenceLine): Candidate {
   const oomd = e.kind === 'oomd_kill';
   const daemon = oomd ? 'systemd-oomd' : 'earlyoom';
-  const writer = writerOf(db, e);
+  const writer = writerOf(ev, e);
   let signal = e.signal ?? 9;
   let time = e.ts_utc_ms;
   const evidence = [line];
   if (!oomd && signal !== 9 && writer.pid !== null) {
-    const after = db
-      .prepare(`SELECT src_line, ts_utc_ms, message FROM events WHERE source_id = ? AND src_line > ? AND program = 'earlyoom' AND pid = ? ORDER BY src_line LIMIT 20`)
-      .all(e.source_id, e.src_line, writer.pid) as Array<{ src_line: number; ts_utc_ms: number | null; message: string }>;
+    const after: Array<{ src_line: number; ts_utc_ms: number | null; message: string }> = [];
+    for (const l of ev.lines.range(e.source_id, e.src_line + 1)) {
+      if (l.program !== 'earlyoom' || l.pid !== writer.pid) continue;
+      after.push(l);
+      if (after.length >= 20) break;
+    }
     for (const a of after) {
       if (a.message.startsWith('sending ') || a.message.startsWith('Killing process')) break; // the next victim
       if (a.message.startsWith('escalating to SIGKILL')) {
@@ -295,7 +301,7 @@ function oomdScopeCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
     const sliceUid = uidM ? Number(uidM[1]) : null;
     const members = (killed.all(t - OOMD_PACCT_MS, t + OOMD_PACCT_MS) as KilledPacct[]).filter((p) => sliceUid === null || p.uid === sliceUid);
     if (!members.length) continue;
-    const writer = writerOf(db, e);
+    const writer = writerOf(ev, e);
     const context = e.unit ? (unitLines.all(e.unit, t - 1000, t + 10_000) as Array<{ source_id: number; src_line: number; action: string }>) : [];
     for (const p of members) {
       const evidence = [

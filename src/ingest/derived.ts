@@ -5,19 +5,21 @@
 import type { Db } from '../store/db.js';
 import { setMeta } from '../store/db.js';
 import { materializeIncidents } from '../correlate/index.js';
+import { LineStore } from '../store/lines.js';
+import { addToSegment, type SegmentSummary } from '../store/writer.js';
 
 export function refreshSegments(db: Db, sourceIds: Iterable<number>): void {
   const del = db.prepare(`DELETE FROM segments WHERE source_id = ?`);
   const ins = db.prepare(
-    `INSERT INTO segments (source_id, boot_key, host, first_ms, last_ms, timed_lines, host_lines, kernel_lines)
-     SELECT source_id, boot_key, MAX(CASE WHEN ts_utc_ms IS NOT NULL THEN host END), MIN(ts_utc_ms), MAX(ts_utc_ms),
-            COUNT(ts_utc_ms), COUNT(CASE WHEN ts_utc_ms IS NOT NULL THEN host END), COUNT(CASE WHEN program = 'kernel' THEN 1 END)
-     FROM events WHERE source_id = ? GROUP BY boot_key`,
+    `INSERT INTO segments (source_id, boot_key, host, first_ms, last_ms, timed_lines, host_lines, kernel_lines) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const lines = new LineStore(db);
   db.transaction(() => {
     for (const id of sourceIds) {
+      const segs = new Map<string | null, SegmentSummary>();
+      for (const l of lines.range(id)) addToSegment(segs, l.boot_key, l.ts_utc_ms, l.host, l.program);
       del.run(id);
-      ins.run(id);
+      for (const [bk, g] of segs) ins.run(id, bk, g.host, g.first_ms, g.last_ms, g.timed, g.hosted, g.kernel);
     }
   })();
 }

@@ -14,6 +14,7 @@ import { getMeta, openCaseDb, setMeta, type Db } from '../store/db.js';
 import { refreshDerived } from './derived.js';
 import { UsageError } from '../errors.js';
 import { BatchWriter } from '../store/writer.js';
+import { BlockEditor } from '../store/lines.js';
 import { SCHEMA_SQL, SOURCE_OWNED_TABLES } from '../store/schema/index.js';
 import { runPostPasses } from './postpasses.js';
 import { inferOffsetContext } from '../time/zone-inference.js';
@@ -96,7 +97,7 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
   try {
     recoverInterrupted(db);
     // (A killed first run gets its deferred indexes back on the next open.)
-    const fresh = !db.prepare(`SELECT 1 FROM events LIMIT 1`).get();
+    const fresh = !db.prepare(`SELECT 1 FROM event_blocks LIMIT 1`).get();
     if (fresh) for (const ix of DEFERRED_INDEXES) db.exec(`DROP INDEX IF EXISTS ${ix}`);
     // New options change what the whole-case passes conclude, even over unchanged files.
     let optionsChanged = false;
@@ -326,8 +327,10 @@ function recoverInterrupted(db: Db): void {
     attempt_from: number;
   }>;
   if (!rows.length) return;
+  const blocks = new BlockEditor(db);
   db.transaction(() => {
     for (const r of rows) {
+      blocks.truncate(r.id, r.attempt_from);
       for (const t of SOURCE_OWNED_TABLES) {
         if (t === 'warnings') {
           db.prepare(`DELETE FROM warnings WHERE source_id=? AND (src_line IS NULL OR src_line > ?)`).run(r.id, r.attempt_from);

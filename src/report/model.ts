@@ -3,6 +3,7 @@
 // whether it is the tool's own words (`t`) or a value taken from a log (`v`), so each renderer can
 // escape and style log values the same way everywhere.
 import type { Db } from '../store/db.js';
+import { LineStore, type StoredLine } from '../store/lines.js';
 import type { Actor, Cause, EvidenceLine, Incident, OomTask } from '../correlate/types.js';
 import { signalName } from '../lookups/signals.js';
 import { ZoneConverter } from '../time/civil.js';
@@ -320,7 +321,6 @@ function lineText(raw: string, message: string): string {
 }
 
 interface EventRowDb {
-  id: number;
   source_id: number;
   src_line: number;
   ts_utc_ms: number | null;
@@ -334,7 +334,6 @@ interface EventRowDb {
   path: string;
 }
 
-const EVENT_COLUMNS = `e.id, e.source_id, e.src_line, e.ts_utc_ms, e.ts_quality, e.host, e.program, e.pid, e.uptime_s, e.message, e.raw, s.path`;
 
 /** Which copy of a line a row shows: the one whose time is best (lower is better). */
 const TIME_QUALITY_RANK: Readonly<Record<string, number>> = { exact: 0, year_inferred: 1, local_assumed: 2, uptime_anchored: 3 };
@@ -644,39 +643,42 @@ export function buildReportModel(db: Db | null, incident: Incident, opts: Report
 
   // Read the window: whole when it is small enough to fold exactly, else the lines nearest the
   // incident on each side (enough to fill the cap after copies are folded).
-  const rowsById = new Map<number, EventRowDb>();
+  const rowKey = (r: EventRowDb) => `${r.source_id}:${r.src_line}`;
+  const rowsById = new Map<string, EventRowDb>();
+  const pathById = new Map<number, string>();
+  for (const [path, s] of srcIdx) pathById.set(s.id, path);
+  const lines = db ? new LineStore(db) : null;
+  const withPath = (l: StoredLine): EventRowDb => ({ ...l, path: pathById.get(l.source_id) ?? `source#${l.source_id}` });
   let windowLines = 0;
   let windowRead = 0;
-  if (db && lo !== null && hi !== null && centreMs !== null) {
-    windowLines = (db.prepare(`SELECT COUNT(*) AS n FROM events WHERE ts_utc_ms BETWEEN ? AND ?`).get(lo, hi) as { n: number }).n;
+  if (lines && lo !== null && hi !== null && centreMs !== null) {
+    windowLines = lines.countByTime(lo, hi);
     const perSide = windowLines <= WINDOW_READ_ALL_MAX ? windowLines : cap * WINDOW_READ_FACTOR;
-    const beforeRows = db
-      .prepare(
-        `SELECT ${EVENT_COLUMNS} FROM events e JOIN sources s ON s.id = e.source_id
-         WHERE e.ts_utc_ms BETWEEN ? AND ? ORDER BY e.ts_utc_ms DESC, e.source_id DESC, e.src_line DESC LIMIT ?`,
-      )
-      .all(lo, centreMs, perSide) as EventRowDb[];
-    const afterRows = db
-      .prepare(
-        `SELECT ${EVENT_COLUMNS} FROM events e JOIN sources s ON s.id = e.source_id
-         WHERE e.ts_utc_ms > ? AND e.ts_utc_ms <= ? ORDER BY e.ts_utc_ms, e.source_id, e.src_line LIMIT ?`,
-      )
-      .all(centreMs, hi, perSide) as EventRowDb[];
-    for (const r of [...beforeRows, ...afterRows]) rowsById.set(r.id, r);
+    const take = (it: Iterable<StoredLine>) => {
+      if (perSide <= 0) return;
+      let n = 0;
+      for (const l of it) {
+        const r = withPath(l);
+        rowsById.set(rowKey(r), r);
+        if (++n >= perSide) break;
+      }
+    };
+    take(lines.byTime(lo, centreMs, 'desc'));
+    take(lines.byTime(centreMs + 1, hi, 'asc'));
     windowRead = rowsById.size;
   }
   // Every evidence line, wherever it is; the ones not in this case db as the verdict quoted them.
   const evRows: TimelineRow[] = [];
   let evOutside = 0;
-  const byLine = db ? db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e JOIN sources s ON s.id = e.source_id WHERE e.source_id = ? AND e.src_line = ?`) : null;
   for (const e of evByKey.values()) {
     const src = srcIdx.get(e.source);
-    const hit = src && byLine ? (byLine.get(src.id, e.line) as EventRowDb | undefined) : undefined;
+    const found = src && lines ? lines.at(src.id, e.line) : undefined;
+    const hit = found ? withPath(found) : undefined;
     if (hit) {
       const inWindow = hit.ts_utc_ms !== null && lo !== null && hi !== null && hit.ts_utc_ms >= lo && hit.ts_utc_ms <= hi;
       if (!inWindow) evOutside++;
-      if (!rowsById.has(hit.id) && inWindow) windowRead++;
-      rowsById.set(hit.id, hit);
+      if (!rowsById.has(rowKey(hit)) && inWindow) windowRead++;
+      rowsById.set(rowKey(hit), hit);
     } else {
       evOutside++;
       const t = parseIso(e.time);

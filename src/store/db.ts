@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema/index.js';
+import { registerLineFunctions } from './lines.js';
 
 export type Db = Database.Database;
 
@@ -13,18 +14,24 @@ export function openCaseDb(file: string, opts: { readonly?: boolean } = {}): Db 
   } catch (err) {
     throw new CaseDbError(`cannot open case database ${file}: ${(err as Error).message}`);
   }
+  registerLineFunctions(db);
   if (!opts.readonly) {
+    // The version is checked before the schema is applied: an older case is refused untouched.
+    const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
+    const row = hasMeta
+      ? (db.prepare(`SELECT value FROM meta WHERE key='schema_version'`).get() as { value: string } | undefined)
+      : undefined;
+    if (row && Number(row.value) !== SCHEMA_VERSION) {
+      db.close();
+      throw new CaseDbError(`case database ${file} has schema ${row.value}, this procforensics writes ${SCHEMA_VERSION}`);
+    }
     db.pragma('journal_mode = WAL');
     // WAL keeps every committed transaction atomic when the process is killed; an OS crash of the
     // analyst's laptop may lose the last batches, which a rerun restores (sources stay 'ingesting').
     db.pragma('synchronous = OFF');
     db.pragma('foreign_keys = OFF');
     db.exec(SCHEMA_SQL);
-    const row = db.prepare(`SELECT value FROM meta WHERE key='schema_version'`).get() as { value: string } | undefined;
     if (!row) db.prepare(`INSERT INTO meta(key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
-    else if (Number(row.value) !== SCHEMA_VERSION) {
-      throw new CaseDbError(`case database ${file} has schema ${row.value}, this procforensics writes ${SCHEMA_VERSION}`);
-    }
   }
   db.pragma('cache_size = -32768'); // 32 MiB page cache, whatever the case size
   return db;

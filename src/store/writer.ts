@@ -2,6 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import type { EventRow, FactRow, FactTable } from '../formats/types.js';
 import { notableKinds } from './notable.js';
+import { BLOCK_CHARS, BLOCK_LINES, encodeBlock, L, messageColumns, summarise, type LineTuple } from './lines.js';
 
 interface Provenance {
   src_line: number;
@@ -9,32 +10,40 @@ interface Provenance {
 }
 
 const TABLE_NAME = /^[a-z_]+$/;
-const SURROGATE = /[\uD800-\uDFFF]/;
-
-/**
- * Most messages are the tail of their raw line: store the start position instead of a second copy
- * (SQLite's substr counts code points, JS counts UTF-16 units, so a prefix with astral characters
- * falls back to storing the text).
- */
-function messageColumns(raw: string, message: string): [number | null, string | null] {
-  if (raw.endsWith(message)) {
-    const start = raw.length - message.length;
-    if (!SURROGATE.test(raw.slice(0, start))) return [start, null];
-  }
-  return [null, message];
-}
 const COLUMN_NAME = /^[a-z_][a-z0-9_]*$/;
 
 /** Rows per multi-row INSERT: fewer calls into SQLite, well under its parameter limit. */
 const ROWS_PER_STATEMENT = 16;
 
-interface SegmentSummary {
+export interface SegmentSummary {
   host: string | null;
   first_ms: number | null;
   last_ms: number | null;
   timed: number;
   hosted: number;
   kernel: number;
+}
+
+/** Adds one line to the summary of its boot segment (what a row of `segments` says). */
+export function addToSegment(
+  segs: Map<string | null, SegmentSummary>,
+  bk: string | null,
+  ts: number | null,
+  host: string | null,
+  program: string | null,
+): void {
+  let g = segs.get(bk);
+  if (!g) segs.set(bk, (g = { host: null, first_ms: null, last_ms: null, timed: 0, hosted: 0, kernel: 0 }));
+  if (ts !== null) {
+    g.timed++;
+    if (g.first_ms === null || ts < g.first_ms) g.first_ms = ts;
+    if (g.last_ms === null || ts > g.last_ms) g.last_ms = ts;
+    if (host !== null) {
+      g.hosted++;
+      if (g.host === null || host > g.host) g.host = host;
+    }
+  }
+  if (program === 'kernel') g.kernel++;
 }
 
 interface FactStatement {
@@ -45,26 +54,21 @@ interface FactStatement {
   block: unknown[];
   rows: number;
 }
-const EVENT_COLUMNS = [
-  'source_id', 'src_line', 'src_offset', 'ts_utc_ms', 'ts_quality', 'host', 'program', 'pid',
-  'uptime_s', 'boot_key', 'severity', 'raw', 'msg_start', 'message_text',
-] as const;
-const NE = EVENT_COLUMNS.length;
-
 /**
  * Writes the rows of one source as they come, inside a transaction committed every `batchSize`
- * rows, with statements prepared once per table and column set. Rows go 16 to a statement from a
- * reused parameter block: nothing grows with the batch, and nothing is copied but the values.
+ * rows. Lines go into blocks of BLOCK_LINES (src/store/lines.ts), a block written when full and at
+ * every commit, so that what is committed is whole. Fact rows go 16 to a statement from a reused
+ * parameter block: nothing grows with the batch, and nothing is copied but the values.
  * A source is 'ingesting' until its last transaction (flush), so a killed run loses nothing that a
  * rerun does not redo.
  */
 export class BatchWriter {
-  private readonly insertEvent: Statement;
-  private readonly insertEvents: Statement;
+  private readonly insertBlock: Statement;
+  private readonly insertBlockData: Statement;
   private readonly insertWarning: Statement;
   private readonly insertNotable: Statement;
-  private readonly eventBlock: unknown[] = new Array(NE * ROWS_PER_STATEMENT);
-  private eventRows = 0;
+  private lines: LineTuple[] = [];
+  private lineChars = 0;
   private rowsInTx = 0;
   /** Events written with a local wall time: alignment pairs only such sources. */
   localLines = 0;
@@ -77,14 +81,17 @@ export class BatchWriter {
     private readonly sourceId: number,
     private readonly batchSize = 50000,
   ) {
-    const one = `(${EVENT_COLUMNS.map(() => '?').join(', ')})`;
-    const insert = `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES `;
-    this.insertEvent = db.prepare(insert + one);
-    this.insertEvents = db.prepare(insert + Array(ROWS_PER_STATEMENT).fill(one).join(', '));
+    this.insertBlock = db.prepare(
+      `INSERT INTO event_blocks (source_id, first_line, last_line, lines, timed, anchorable, ts_min, ts_max, pids, programs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertBlockData = db.prepare(`INSERT INTO event_block_data (block_id, json_bytes, data) VALUES (?, ?, ?)`);
     this.insertWarning = db.prepare(
       `INSERT INTO warnings (source_id, src_line, src_offset, message) VALUES (?, ?, ?, ?)`,
     );
-    this.insertNotable = db.prepare(`INSERT INTO notable_lines (source_id, src_line, src_offset, kind) VALUES (?, ?, ?, ?)`);
+    this.insertNotable = db.prepare(
+      `INSERT INTO notable_lines (source_id, src_line, src_offset, kind, ts_utc_ms, ts_quality, host, program, pid, uptime_s, boot_key, message, raw)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
   }
 
   private begin(): void {
@@ -99,43 +106,23 @@ export class BatchWriter {
   event(p: Provenance, e: EventRow, raw: string): void {
     this.begin();
     const [msgStart, messageText] = messageColumns(raw, e.message);
-    const b = this.eventBlock;
-    let i = this.eventRows * NE;
-    b[i++] = this.sourceId;
-    b[i++] = p.src_line;
-    b[i++] = p.src_offset;
-    b[i++] = e.ts_utc_ms;
-    b[i++] = e.ts_quality;
-    b[i++] = e.host;
-    b[i++] = e.program;
-    b[i++] = e.pid;
-    b[i++] = e.uptime_s ?? null;
-    b[i++] = e.boot_key ?? null;
-    b[i++] = e.severity ?? null;
-    b[i++] = raw;
-    b[i++] = msgStart;
-    b[i++] = messageText;
-    if (++this.eventRows === ROWS_PER_STATEMENT) {
-      this.insertEvents.run(b);
-      this.eventRows = 0;
-    }
+    this.lines.push([
+      p.src_line, p.src_offset, e.ts_utc_ms, e.ts_quality, e.host, e.program, e.pid, e.uptime_s ?? null, e.boot_key ?? null,
+      e.severity ?? null, raw, msgStart, messageText,
+    ]);
+    this.lineChars += raw.length;
+    if (this.lines.length >= BLOCK_LINES || this.lineChars >= BLOCK_CHARS) this.writeBlock();
     if (e.ts_quality === 'local_assumed' || e.ts_quality === 'year_inferred') this.localLines++;
-    const bk = e.boot_key ?? null;
-    let g = this.segs.get(bk);
-    if (!g) this.segs.set(bk, (g = { host: null, first_ms: null, last_ms: null, timed: 0, hosted: 0, kernel: 0 }));
-    const ts = e.ts_utc_ms;
-    if (ts !== null) {
-      g.timed++;
-      if (g.first_ms === null || ts < g.first_ms) g.first_ms = ts;
-      if (g.last_ms === null || ts > g.last_ms) g.last_ms = ts;
-      if (e.host !== null) {
-        g.hosted++;
-        if (g.host === null || e.host > g.host) g.host = e.host;
+    addToSegment(this.segs, e.boot_key ?? null, e.ts_utc_ms, e.host, e.program);
+    const kinds = notableKinds(e.program, e.message, e.ts_utc_ms !== null, e.uptime_s != null);
+    if (kinds) {
+      for (const k of kinds) {
+        this.insertNotable.run(
+          this.sourceId, p.src_line, p.src_offset, k, e.ts_utc_ms, e.ts_quality, e.host, e.program, e.pid, e.uptime_s ?? null,
+          e.boot_key ?? null, e.message, raw,
+        );
       }
     }
-    if (e.program === 'kernel') g.kernel++;
-    const kinds = notableKinds(e.program, e.message, e.ts_utc_ms !== null, e.uptime_s != null);
-    if (kinds) for (const k of kinds) this.insertNotable.run(this.sourceId, p.src_line, p.src_offset, k);
     this.counted();
   }
 
@@ -164,11 +151,29 @@ export class BatchWriter {
     this.counted();
   }
 
-  /** Writes the rows of partly filled blocks, one statement each. */
+  /** Writes the lines gathered so far as one block (in line order, which lookups rely on). */
+  private writeBlock(): void {
+    const rows = this.lines;
+    if (!rows.length) return;
+    this.lines = [];
+    this.lineChars = 0;
+    for (let i = 1; i < rows.length; i++) {
+      if (rows[i]![L.line] < rows[i - 1]![L.line]) {
+        rows.sort((a, b) => a[L.line] - b[L.line]);
+        break;
+      }
+    }
+    const sum = summarise(rows);
+    const enc = encodeBlock(rows);
+    const id = this.insertBlock.run(
+      this.sourceId, sum.first_line, sum.last_line, sum.lines, sum.timed, sum.anchorable, sum.ts_min, sum.ts_max, sum.pids, sum.programs,
+    ).lastInsertRowid;
+    this.insertBlockData.run(id, enc.json_bytes, enc.data);
+  }
+
+  /** Writes the lines and the rows of partly filled fact blocks, one statement each. */
   private drain(): void {
-    const n = NE;
-    for (let r = 0; r < this.eventRows; r++) this.insertEvent.run(this.eventBlock.slice(r * n, r * n + n));
-    this.eventRows = 0;
+    this.writeBlock();
     for (const st of this.factStatements.values()) {
       const m = st.cols.length + 3;
       for (let r = 0; r < st.rows; r++) st.one.run(st.block.slice(r * m, r * m + m));
@@ -220,7 +225,8 @@ export class BatchWriter {
   /** Drops what is not yet committed (an attempt being restarted); recovery removes the rest. */
   discard(): void {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
-    this.eventRows = 0;
+    this.lines = [];
+    this.lineChars = 0;
     this.rowsInTx = 0;
     this.localLines = 0;
     this.segs.clear();

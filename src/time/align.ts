@@ -9,6 +9,7 @@
 import type { Db } from '../store/db.js';
 import type { PostPassOptions } from '../ingest/postpasses.js';
 import { formatOffset } from './zone-inference.js';
+import { BlockEditor, L, LineStore } from '../store/lines.js';
 
 const QUARTER_HOUR_MS = 15 * 60 * 1000;
 const DAY_MS = 86400000;
@@ -16,8 +17,17 @@ const DAY_MS = 86400000;
 const PAIR_TOLERANCE_MS = 10000;
 
 /** Tables whose rows carry a time copied from their line, shifted together with the events. */
-const TIMED_FACT_TABLES = ['logins', 'commands', 'process_ends', 'services', 'audit_loss', 'boot_anchors'] as const;
+const TIMED_FACT_TABLES = ['logins', 'commands', 'process_ends', 'services', 'audit_loss', 'boot_anchors', 'notable_lines'] as const;
 
+
+/** Rows read per page where a pass checks each row against its line (no statement may run inside another). */
+const PAGE_ROWS = 8192;
+
+/** The line was stamped with a local (or year-inferred) wall time: what a shift corrects. */
+function isLocalLine(lines: LineStore, sourceId: number, srcLine: number): boolean {
+  const q = lines.at(sourceId, srcLine)?.ts_quality;
+  return q === 'local_assumed' || q === 'year_inferred';
+}
 
 export interface SourceShift {
   source_id: number;
@@ -31,16 +41,23 @@ export interface SourceShift {
  * source and per difference (rounded to the quarter hour) in SQL: pids are reused, so the join can
  * be large, and only its histogram is needed.
  */
-function loginPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: number; total: number }> {
+function loginPairDeltas(db: Db, lines: LineStore): Array<{ source_id: number; delta: number; n: number; total: number }> {
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS pf_local_logins (source_id INTEGER, ts_utc_ms INTEGER, pid INTEGER, user TEXT); DELETE FROM temp.pf_local_logins;`);
+  const add = db.prepare(`INSERT INTO temp.pf_local_logins VALUES (?, ?, ?, ?)`);
+  const page = db.prepare(
+    `SELECT l.rowid AS rid, l.source_id AS source_id, l.src_line AS src_line, l.ts_utc_ms AS ts_utc_ms, l.pid AS pid, l.user AS user FROM logins l
+     WHERE l.kind IN ('ssh_accepted', 'session_opened') AND l.pid IS NOT NULL AND l.ts_utc_ms IS NOT NULL
+       AND l.source_id IN (SELECT id FROM sources WHERE local_lines > 0) AND l.rowid > ? ORDER BY l.rowid LIMIT ${PAGE_ROWS}`,
+  );
+  for (let after = 0; ; ) {
+    const rows = page.all(after) as Array<{ rid: number; source_id: number; src_line: number; ts_utc_ms: number; pid: number; user: string | null }>;
+    if (!rows.length) break;
+    for (const r of rows) if (isLocalLine(lines, r.source_id, r.src_line)) add.run(r.source_id, r.ts_utc_ms, r.pid, r.user);
+    after = rows[rows.length - 1]!.rid;
+  }
   return db
     .prepare(
-      `WITH local AS (
-         SELECT l.source_id, l.ts_utc_ms, l.pid, l.user FROM logins l
-         WHERE l.kind IN ('ssh_accepted', 'session_opened') AND l.pid IS NOT NULL AND l.ts_utc_ms IS NOT NULL
-           AND l.source_id IN (SELECT id FROM sources WHERE local_lines > 0)
-           AND EXISTS (SELECT 1 FROM events e WHERE e.source_id = l.source_id AND e.src_line = l.src_line
-                       AND e.ts_quality IN ('local_assumed', 'year_inferred'))
-       ),
+      `WITH local AS (SELECT source_id, ts_utc_ms, pid, user FROM temp.pf_local_logins),
        exact AS (
          SELECT pid, user, ts_utc_ms FROM utmp_records WHERE type_name = 'USER_PROCESS' AND pid IS NOT NULL AND ts_utc_ms > 86400000
          UNION ALL
@@ -62,7 +79,7 @@ function loginPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: n
  * sudo logs each command to syslog (local time) and, through PAM/audit, as USER_CMD (epoch): the
  * same user and command line a moment apart. Hosts without ssh logins in wtmp still have these.
  */
-function sudoPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: number }> {
+function sudoPairDeltas(db: Db, lines: LineStore): Array<{ source_id: number; delta: number; n: number }> {
   // The exact side (audit USER_CMD) is small and often absent: read it first, by user, and pair
   // each local sudo line with it in one pass (a join the planner may turn inside out is quadratic).
   const exactByUser = new Map<string, Array<{ command: string; ts: number }>>();
@@ -78,15 +95,12 @@ function sudoPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: nu
   }
   if (!exactByUser.size) return [];
   const hist = new Map<string, { source_id: number; delta: number; n: number }>();
-  for (const l of db
-    .prepare(
-      `SELECT c.source_id AS source_id, c.ts_utc_ms AS ts, c.user AS user, c.command AS command FROM commands c
-       WHERE c.via = 'sudo' AND c.user IS NOT NULL AND c.command IS NOT NULL AND c.ts_utc_ms IS NOT NULL
-         AND c.source_id IN (SELECT id FROM sources WHERE local_lines > 0)
-         AND EXISTS (SELECT 1 FROM events e WHERE e.source_id = c.source_id AND e.src_line = c.src_line
-                     AND e.ts_quality IN ('local_assumed', 'year_inferred'))`,
-    )
-    .iterate() as Iterable<{ source_id: number; ts: number; user: string; command: string }>) {
+  const page = db.prepare(
+    `SELECT c.rowid AS rid, c.source_id AS source_id, c.src_line AS src_line, c.ts_utc_ms AS ts, c.user AS user, c.command AS command FROM commands c
+     WHERE c.via = 'sudo' AND c.user IS NOT NULL AND c.command IS NOT NULL AND c.ts_utc_ms IS NOT NULL
+       AND c.source_id IN (SELECT id FROM sources WHERE local_lines > 0) AND c.rowid > ? ORDER BY c.rowid LIMIT ${PAGE_ROWS}`,
+  );
+  const pair = (l: { source_id: number; ts: number; user: string; command: string }) => {
     for (const x of exactByUser.get(l.user) ?? []) {
       if (!(x.command === l.command || l.command.endsWith('/' + x.command) || l.command.endsWith(' ' + x.command))) continue;
       const d = l.ts - x.ts;
@@ -97,6 +111,12 @@ function sudoPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: nu
       if (h) h.n++;
       else hist.set(k, { source_id: l.source_id, delta, n: 1 });
     }
+  };
+  for (let after = 0; ; ) {
+    const rows = page.all(after) as Array<{ rid: number; source_id: number; src_line: number; ts: number; user: string; command: string }>;
+    if (!rows.length) break;
+    for (const r of rows) if (exactByUser.has(r.user) && isLocalLine(lines, r.source_id, r.src_line)) pair(r);
+    after = rows[rows.length - 1]!.rid;
   }
   return [...hist.values()];
 }
@@ -106,30 +126,48 @@ function sudoPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: nu
  * found again, by their text, among kernel lines whose instant is exact (kern.log, syslog with
  * RFC 3339 stamps). Only lines whose text occurs once in the dmesg file are used.
  */
-function kernelPairDeltas(db: Db): Array<{ source_id: number; delta: number; n: number }> {
-  if (!db.prepare(`SELECT 1 FROM sources WHERE format = 'dmesg' AND local_lines > 0 LIMIT 1`).get()) return [];
-  return db
-    .prepare(
-      `WITH loc AS (
-         SELECT e.source_id, MIN(e.ts_utc_ms) AS ts_utc_ms, e.message FROM events e JOIN sources s ON s.id = e.source_id
-         WHERE s.format = 'dmesg' AND e.program = 'kernel' AND e.ts_quality IN ('local_assumed', 'year_inferred')
-           AND e.ts_utc_ms IS NOT NULL AND length(e.message) >= 24
-         GROUP BY e.source_id, e.message HAVING COUNT(*) = 1
-       ),
-       ex AS (
-         SELECT e.message, MIN(e.ts_utc_ms) AS ts_utc_ms FROM events e
-         WHERE e.program = 'kernel' AND e.ts_quality = 'exact' AND length(e.message) >= 24
-           AND e.message IN (SELECT message FROM loc)
-         GROUP BY e.message
-       ),
-       pairs AS (
-         SELECT loc.source_id, loc.ts_utc_ms - ex.ts_utc_ms AS d,
-                CAST(round((loc.ts_utc_ms - ex.ts_utc_ms) / ${QUARTER_HOUR_MS}.0) AS INTEGER) * ${QUARTER_HOUR_MS} AS delta
-         FROM loc JOIN ex ON ex.message = loc.message
-       )
-       SELECT source_id, delta, COUNT(*) AS n FROM pairs WHERE abs(d - delta) <= ${PAIR_TOLERANCE_MS} GROUP BY source_id, delta`,
-    )
-    .all() as Array<{ source_id: number; delta: number; n: number }>;
+function kernelPairDeltas(db: Db, lines: LineStore): Array<{ source_id: number; delta: number; n: number }> {
+  const dmesg = db.prepare(`SELECT id FROM sources WHERE format = 'dmesg' AND local_lines > 0`).pluck().all() as number[];
+  if (!dmesg.length) return [];
+  const dmesgIds = new Set(dmesg);
+  // Local side: per dmesg source, the texts that occur once, with their time.
+  const loc = new Map<string, Map<number, { n: number; ts: number }>>();
+  const localQuality = (q: string) => q === 'local_assumed' || q === 'year_inferred';
+  for (const id of dmesg) {
+    for (const l of lines.range(id)) {
+      if (l.program !== 'kernel' || !localQuality(l.ts_quality) || l.ts_utc_ms === null || l.message.length < 24) continue;
+      let bySource = loc.get(l.message);
+      if (!bySource) loc.set(l.message, (bySource = new Map()));
+      const c = bySource.get(id);
+      if (c) {
+        c.n++;
+        c.ts = Math.min(c.ts, l.ts_utc_ms);
+      } else bySource.set(id, { n: 1, ts: l.ts_utc_ms });
+    }
+  }
+  // Exact side: the earliest exactly timed kernel line of each of those texts.
+  const exact = new Map<string, number>();
+  for (const l of lines.withProgram('kernel')) {
+    if (l.ts_quality !== 'exact' || l.ts_utc_ms === null || dmesgIds.has(l.source_id) || !loc.has(l.message)) continue;
+    const t = exact.get(l.message);
+    if (t === undefined || l.ts_utc_ms < t) exact.set(l.message, l.ts_utc_ms);
+  }
+  const hist = new Map<string, { source_id: number; delta: number; n: number }>();
+  for (const [message, bySource] of loc) {
+    const ex = exact.get(message);
+    if (ex === undefined) continue;
+    for (const [source_id, c] of bySource) {
+      if (c.n !== 1) continue;
+      const d = c.ts - ex;
+      const delta = Math.round(d / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+      if (Math.abs(d - delta) > PAIR_TOLERANCE_MS) continue;
+      const k = `${source_id}|${delta}`;
+      const h = hist.get(k);
+      if (h) h.n++;
+      else hist.set(k, { source_id, delta, n: 1 });
+    }
+  }
+  return [...hist.values()];
 }
 
 /** The delta most pairs of a source agree on (a histogram delta → pairs), when at least two agree and they are the majority. */
@@ -154,6 +192,7 @@ function describe(delta: number): string {
 }
 
 export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[] {
+  const lines = new LineStore(db);
   const shifts: SourceShift[] = [];
   /** Zone offsets that paired syslog-family sources agree on (0 included: already right). */
   const syslogOffsets = new Set<number>();
@@ -163,11 +202,11 @@ export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[]
   // or for dmesg -T the error of the btime it computed wall times from, which stays (and is said).
   const evidence = [
     {
-      rows: [...loginPairDeltas(db), ...sudoPairDeltas(db)],
+      rows: [...loginPairDeltas(db, lines), ...sudoPairDeltas(db, lines)],
       what: 'sshd logins and sudo commands found again in wtmp/audit',
       zoneOfSyslog: true,
     },
-    { rows: kernelPairDeltas(db), what: 'dmesg -T lines found again among exactly timed kernel lines', zoneOfSyslog: false },
+    { rows: kernelPairDeltas(db, lines), what: 'dmesg -T lines found again among exactly timed kernel lines', zoneOfSyslog: false },
   ];
   for (const { rows, what, zoneOfSyslog } of evidence) {
     const bySource = new Map<number, Map<number, number>>();
@@ -201,13 +240,18 @@ export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[]
   const days = mtimeDays.size === 1 ? [...mtimeDays][0]! : 0;
   if (offset !== 0 || days !== 0) {
     const paired = new Set(syslogDeltas.map((d) => d.source_id));
-    const others = db
-      .prepare(
-        `SELECT e.source_id, MAX(e.ts_quality = 'local_assumed') AS local FROM events e JOIN sources s ON s.id = e.source_id
-         WHERE e.source_id IN (SELECT id FROM sources WHERE local_lines > 0 AND format <> 'dmesg')
-           AND e.ts_quality IN ('local_assumed', 'year_inferred') AND s.format <> 'dmesg' GROUP BY e.source_id`,
-      )
-      .all() as Array<{ source_id: number; local: number }>;
+    const others: Array<{ source_id: number; local: number }> = [];
+    const candidates = db.prepare(`SELECT id FROM sources WHERE local_lines > 0 AND format <> 'dmesg' ORDER BY id`).pluck().all() as number[];
+    for (const id of candidates) {
+      let local = 0;
+      for (const l of lines.range(id)) {
+        if (l.ts_quality === 'local_assumed') {
+          local = 1;
+          break;
+        }
+      }
+      others.push({ source_id: id, local });
+    }
     for (const o of others) {
       if (paired.has(o.source_id)) continue;
       const delta = (o.local ? offset : 0) + (fromMtime(o.source_id) ? days * DAY_MS : 0);
@@ -220,20 +264,33 @@ export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[]
       });
     }
   }
-  const shiftEvents = db.prepare(
-    `UPDATE events SET ts_utc_ms = ts_utc_ms - ? WHERE source_id = ? AND ts_quality IN ('local_assumed', 'year_inferred') AND ts_utc_ms IS NOT NULL`,
-  );
-  const shiftFacts = TIMED_FACT_TABLES.map((t) =>
-    db.prepare(
-      `UPDATE ${t} SET ts_utc_ms = ts_utc_ms - ? WHERE source_id = ? AND ts_utc_ms IS NOT NULL AND src_line IN
-         (SELECT src_line FROM events WHERE source_id = ? AND ts_quality IN ('local_assumed', 'year_inferred'))`,
-    ),
-  );
+  const editor = new BlockEditor(db);
+  // Fact rows of the shifted lines, found a page at a time and moved by rowid.
+  const shiftFacts = TIMED_FACT_TABLES.map((t) => {
+    const page = db.prepare(
+      `SELECT rowid AS rid, src_line FROM ${t} WHERE source_id = ? AND ts_utc_ms IS NOT NULL AND rowid > ? ORDER BY rowid LIMIT ${PAGE_ROWS}`,
+    );
+    const move = db.prepare(`UPDATE ${t} SET ts_utc_ms = ts_utc_ms - ? WHERE rowid = ?`);
+    return (delta: number, sourceId: number) => {
+      for (let after = 0; ; ) {
+        const rows = page.all(sourceId, after) as Array<{ rid: number; src_line: number }>;
+        if (!rows.length) return;
+        for (const r of rows) if (isLocalLine(lines, sourceId, r.src_line)) move.run(delta, r.rid);
+        after = rows[rows.length - 1]!.rid;
+      }
+    };
+  });
   const note = db.prepare(`UPDATE sources SET time_notes = coalesce(time_notes || '; ', '') || ? WHERE id = ?`);
   for (const s of shifts) {
-    // Facts first: their subquery selects lines by quality, which the event update keeps.
-    for (const st of shiftFacts) st.run(s.delta_ms, s.source_id, s.source_id);
-    shiftEvents.run(s.delta_ms, s.source_id);
+    // Facts first (the shift keeps each line's quality, which selects the facts to move).
+    for (const shift of shiftFacts) shift(s.delta_ms, s.source_id);
+    editor.editSource(s.source_id, (t) => {
+      const q = t[L.quality];
+      if ((q !== 'local_assumed' && q !== 'year_inferred') || t[L.ts] === null) return false;
+      t[L.ts] = t[L.ts]! - s.delta_ms;
+      return true;
+    });
+    lines.clear();
     note.run(s.how, s.source_id);
   }
   return shifts;

@@ -19,6 +19,7 @@
 import type { Db } from '../store/db.js';
 import type { PostPassOptions } from '../ingest/postpasses.js';
 import { kernelTextKey } from '../formats/syslog.js';
+import { BlockEditor, decodeBlock, isAnchorable, L, messageOf } from '../store/lines.js';
 
 export interface AnchorPoint {
   source_id: number;
@@ -205,7 +206,7 @@ interface BareSeg {
 /** A point as read from temp.pf_pts: rid, uptime_ms, ts_utc_ms, member index, 1 if second-resolution, source_id, src_line. */
 type PtRow = [number, number, number, number, number, number, number];
 
-const FACT_TABLES_WITH_TIME = ['signals', 'logins', 'commands', 'process_ends', 'services', 'audit_loss', 'audit_records'] as const;
+const FACT_TABLES_WITH_TIME = ['signals', 'logins', 'commands', 'process_ends', 'services', 'audit_loss', 'audit_records', 'notable_lines'] as const;
 const LOCAL_KIND = 'syslog-kernel-local';
 /** Rows read per page when a pass writes as it reads (a better-sqlite3 connection cannot run a statement while iterating). */
 const PAGE_ROWS = 8192;
@@ -237,15 +238,12 @@ export function anchorUptimeEvents(db: Db, opts: PostPassOptions): number[] {
 }
 
 function anchor(db: Db, opts: PostPassOptions): number[] {
-  // Rounding and the text key exactly as the parsers and the JS arithmetic do them.
+  // Rounding exactly as the parsers and the JS arithmetic do it.
   db.function('pf_uptime_ms', { deterministic: true }, (u: unknown) => (typeof u === 'number' ? Math.round(u * 1000) : null));
-  db.function('pf_kernel_text_key', { deterministic: true }, (u: unknown, m: unknown) =>
-    typeof u === 'number' && typeof m === 'string' ? kernelTextKey(u, m) : null,
-  );
   db.exec(`
     CREATE TEMP TABLE IF NOT EXISTS pf_aseg (source_id INTEGER, boot_key TEXT, ord INTEGER);
     CREATE TEMP TABLE IF NOT EXISTS pf_member (source_id INTEGER, boot_key TEXT, ord INTEGER);
-    CREATE TEMP TABLE IF NOT EXISTS pf_bare (rid INTEGER PRIMARY KEY, id INTEGER, source_id INTEGER, src_line INTEGER, boot_key TEXT, uptime_s REAL, ts_utc_ms INTEGER, tkey TEXT, new_ts INTEGER);
+    CREATE TEMP TABLE IF NOT EXISTS pf_bare (rid INTEGER PRIMARY KEY, source_id INTEGER, src_line INTEGER, boot_key TEXT, uptime_s REAL, ts_utc_ms INTEGER, tkey TEXT, new_ts INTEGER);
     CREATE TEMP TABLE IF NOT EXISTS pf_pts (rid INTEGER PRIMARY KEY, u INTEGER, ts INTEGER, ord INTEGER, local INTEGER, source_id INTEGER, src_line INTEGER, late INTEGER NOT NULL DEFAULT 0, own_late INTEGER NOT NULL DEFAULT 0);
     CREATE TEMP TABLE IF NOT EXISTS retimed (source_id INTEGER, src_line INTEGER, old_ts INTEGER, new_ts INTEGER, PRIMARY KEY (source_id, src_line));
     DELETE FROM temp.pf_aseg; DELETE FROM temp.pf_member; DELETE FROM temp.pf_bare; DELETE FROM temp.pf_pts; DELETE FROM temp.retimed;
@@ -273,15 +271,28 @@ function anchor(db: Db, opts: PostPassOptions): number[] {
 
   // 2. Lines with only an uptime, outside anchored segments (a late anchor line re-timed on an
   // earlier run belongs to its anchored segment).
-  db.prepare(
-    `INSERT INTO temp.pf_bare (id, source_id, src_line, boot_key, uptime_s, ts_utc_ms, tkey)
-     SELECT e.id, e.source_id, e.src_line, e.boot_key, e.uptime_s, e.ts_utc_ms,
-            CASE WHEN e.uptime_s < 1 THEN NULL ELSE pf_kernel_text_key(e.uptime_s, e.message) END
-     FROM events e
-     WHERE e.uptime_s IS NOT NULL AND (e.ts_utc_ms IS NULL OR e.ts_quality = 'uptime_anchored')
-       AND NOT EXISTS (SELECT 1 FROM temp.pf_aseg s WHERE s.source_id = e.source_id AND s.boot_key IS e.boot_key)
-     ORDER BY e.source_id, e.src_line`,
-  ).run();
+  {
+    const insertBare = db.prepare(`INSERT INTO temp.pf_bare (source_id, src_line, boot_key, uptime_s, ts_utc_ms, tkey) VALUES (?, ?, ?, ?, ?, ?)`);
+    const blocks = db.prepare(
+      `SELECT b.id AS id, b.source_id AS source_id, d.json_bytes AS json_bytes, d.data AS data
+       FROM event_blocks b JOIN event_block_data d ON d.block_id = b.id
+       WHERE b.anchorable > 0 AND (b.source_id, b.first_line) > (?, ?) ORDER BY b.source_id, b.first_line LIMIT 32`,
+    );
+    for (let s = 0, l = 0; ; ) {
+      const page = blocks.all(s, l) as Array<{ id: number; source_id: number; json_bytes: number; data: Buffer }>;
+      if (!page.length) break;
+      for (const b of page) {
+        const rows = decodeBlock(b.data, b.json_bytes);
+        for (const t of rows) {
+          if (!isAnchorable(t) || segs.has(segKey(b.source_id, t[L.boot]))) continue;
+          const u = t[L.uptime]!;
+          insertBare.run(b.source_id, t[L.line], t[L.boot], u, t[L.ts], u < 1 ? null : kernelTextKey(u, messageOf(t)));
+        }
+        s = b.source_id;
+        l = rows[0]?.[L.line] ?? l;
+      }
+    }
+  }
   const bareSegs = new Map<string, BareSeg>();
   const bareRows = db
     .prepare(`SELECT source_id, boot_key, MIN(rid) AS first, COUNT(*) AS n FROM temp.pf_bare GROUP BY source_id, boot_key ORDER BY first`)
@@ -339,7 +350,6 @@ function anchor(db: Db, opts: PostPassOptions): number[] {
     c.push(s);
   }
   const clusterInfo = new Map<string, { list: Plateau[]; at: (uptimeMs: number) => number; method: string }>();
-  const retime = db.prepare(`UPDATE events SET ts_utc_ms = ?, ts_quality = 'uptime_anchored' WHERE source_id = ? AND src_line = ?`);
   const insertMember = db.prepare(`INSERT INTO temp.pf_member VALUES (?, ?, ?)`);
   // Every point of the boot in temp.pf_pts, rid in the order the arithmetic needs: uptime, time,
   // member, exact before second-resolution, file order. Restricted to one kind (the pooled
@@ -412,7 +422,6 @@ function anchor(db: Db, opts: PostPassOptions): number[] {
       if (!page.length) break;
       for (const [, u, ts, , , source_id, src_line] of page) {
         const t = at(u) + u;
-        retime.run(t, source_id, src_line);
         noteRetimed.run(source_id, src_line, ts, t);
       }
       after = page[page.length - 1][0];
@@ -470,7 +479,6 @@ function anchor(db: Db, opts: PostPassOptions): number[] {
     });
     db.exec(`
       UPDATE temp.pf_bare SET new_ts = pf_bare_ts(source_id, boot_key, uptime_s);
-      UPDATE events SET ts_utc_ms = b.new_ts, ts_quality = 'uptime_anchored' FROM temp.pf_bare b WHERE events.id = b.id AND b.new_ts IS NOT NULL;
       INSERT OR REPLACE INTO temp.retimed SELECT source_id, src_line, ts_utc_ms, new_ts FROM temp.pf_bare WHERE new_ts IS NOT NULL ORDER BY rid;
     `);
   }
@@ -484,6 +492,11 @@ function anchor(db: Db, opts: PostPassOptions): number[] {
        WHERE EXISTS (SELECT 1 FROM temp.retimed r WHERE ${match})`,
     ).run();
   }
+  // The lines themselves, a block at a time.
+  const retimedPage = db.prepare(
+    `SELECT source_id, src_line, new_ts FROM temp.retimed WHERE (source_id, src_line) > (?, ?) ORDER BY source_id, src_line LIMIT ${PAGE_ROWS}`,
+  ).raw(true);
+  new BlockEditor(db).retime((s, l) => retimedPage.all(s, l) as Array<[number, number, number]>, 'uptime_anchored');
   const retimed = (db.prepare(`SELECT DISTINCT source_id FROM temp.retimed`).all() as Array<{ source_id: number }>).map((r) => r.source_id);
   db.exec(`DROP TABLE temp.retimed; DROP TABLE temp.pf_aseg; DROP TABLE temp.pf_member; DROP TABLE temp.pf_bare; DROP TABLE temp.pf_pts;`);
   return retimed;

@@ -275,7 +275,7 @@ describe('journal export through the pipeline', () => {
       expect(lineCount(first)).toBe(23);
       // no 'NUL bytes removed' notes for the binary field's length bytes
       expect(s1).toMatchObject({ format: 'journal-export', units: 23, stored: 23, skipped: 0, warnings: 0, status: 'ok' });
-      const h1 = new Database(db, { readonly: true });
+      const h1 = openCaseDb(db, { readonly: true });
       expect(h1.prepare(`SELECT src_line, src_offset, program FROM events ORDER BY src_line`).all()).toEqual([
         { src_line: 1, src_offset: 0, program: 'kernel' },
         { src_line: 12, src_offset: KERNEL_ENTRY.length, program: 'systemd-coredump' },
@@ -292,7 +292,7 @@ describe('journal export through the pipeline', () => {
       fs.appendFileSync(file, added);
       const [s2] = await ingestOne(file, db);
       expect(s2).toMatchObject({ units: 29, stored: 29, skipped: 0, status: 'ok' });
-      const h2 = new Database(db, { readonly: true });
+      const h2 = openCaseDb(db, { readonly: true });
       expect(h2.prepare(`SELECT src_line, program FROM events ORDER BY src_line`).all()).toEqual([
         { src_line: 1, program: 'kernel' },
         { src_line: 12, program: 'systemd-coredump' },

@@ -1,5 +1,6 @@
 // wtmp/btmp/utmp: layout chosen per file, every real sample decodes with the record count of its
 // MANIFEST entry, torn tails and pre-1990 boot records are reported, not dropped silently.
+import { openCaseDb } from '../../src/store/db.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -163,7 +164,7 @@ describe.skipIf(!fs.existsSync(SHARED))('real wtmp/btmp/utmp files', () => {
       const res = await ingest([path.join(REAL, 'wtmp/plaso_wtmp.1')], { db });
       expect(res.sources[0]).toMatchObject({ format: 'utmp', units: 4, stored: 2, skipped: 2 });
       const Database = (await import('better-sqlite3')).default;
-      const h = new Database(db, { readonly: true });
+      const h = openCaseDb(db, { readonly: true });
       const torn = h.prepare(`SELECT message FROM warnings WHERE message LIKE 'torn tail%'`).all() as Array<{ message: string }>;
       expect(torn).toHaveLength(1);
       expect(torn[0].message).toMatch(/1 bytes after the last whole 384-byte record at offset 1536/);

@@ -74,7 +74,7 @@ describe('derived tables of the lab sample', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('segments equal a GROUP BY over the events', () => {
-    const db = new Database(dbFile, { readonly: true });
+    const db = openCaseDb(dbFile, { readonly: true });
     const fromEvents = db
       .prepare(
         `SELECT source_id, boot_key, MAX(CASE WHEN ts_utc_ms IS NOT NULL THEN host END) AS host, MIN(ts_utc_ms) AS first_ms, MAX(ts_utc_ms) AS last_ms,
@@ -92,7 +92,7 @@ describe('derived tables of the lab sample', () => {
   });
 
   it('every kernel OOM kill line of the sample is marked', () => {
-    const db = new Database(dbFile, { readonly: true });
+    const db = openCaseDb(dbFile, { readonly: true });
     const kills = db.prepare(`SELECT source_id, src_line FROM events WHERE program = 'kernel' AND message LIKE '%Killed process%'`).all();
     const marked = db
       .prepare(
@@ -120,7 +120,7 @@ describe('derived tables of the lab sample', () => {
 
   it('a second ingest of the unchanged tree recomputes nothing', async () => {
     const meta = () => {
-      const db = new Database(dbFile, { readonly: true });
+      const db = openCaseDb(dbFile, { readonly: true });
       const r = db.prepare(`SELECT value FROM meta WHERE key = 'derived_at'`).get() as { value: string };
       db.close();
       return r.value;

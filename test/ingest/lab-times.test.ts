@@ -1,6 +1,7 @@
 // Acceptance on the lab sample (a real Debian 12 /var/log, host zone America/New_York, host clock
 // UTC): every text file is read whole, and every kernel line — in RFC 3339 files, in the yearless
 // New York files, and in the bare-uptime dmesg dump — lands on the right UTC instant.
+import { openCaseDb } from '../../src/store/db.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,7 +34,7 @@ describe.skipIf(!fs.existsSync(LAB))('lab sample: units and kernel times', () =>
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-lab-times-'));
     await ingest([LAB], { db: path.join(dir, 'case.db') });
-    db = new Database(path.join(dir, 'case.db'), { readonly: true });
+    db = openCaseDb(path.join(dir, 'case.db'), { readonly: true });
   }, 60000);
   afterAll(() => {
     db?.close();
@@ -125,14 +126,14 @@ describe.skipIf(!fs.existsSync(LAB))('lab sample: units and kernel times', () =>
     // repeated text (rsyslogd HUPed) pairs with its nearest twin.
     const pairs = db
       .prepare(
-        `SELECT t.id, t.message, MIN(ABS(r.ts_utc_ms - t.ts_utc_ms - 500)) AS dist, MIN(r.ts_utc_ms - t.ts_utc_ms) AS d
+        `SELECT t.source_id, t.src_line, t.message, MIN(ABS(r.ts_utc_ms - t.ts_utc_ms - 500)) AS dist, MIN(r.ts_utc_ms - t.ts_utc_ms) AS d
          FROM events t JOIN sources ts ON ts.id = t.source_id AND ts.format = 'syslog-traditional'
          JOIN events r ON r.message = t.message AND r.program IS t.program AND r.pid IS t.pid
          JOIN sources rs ON rs.id = r.source_id AND rs.format = 'syslog'
          WHERE r.ts_quality = 'exact' AND t.ts_quality = 'local_assumed'
-         GROUP BY t.id`,
+         GROUP BY t.source_id, t.src_line`,
       )
-      .all() as Array<{ id: number; message: string; dist: number }>;
+      .all() as Array<{ src_line: number; message: string; dist: number }>;
     expect(pairs.length).toBeGreaterThan(100);
     // Second resolution: the traditional stamp is the RFC 3339 one truncated, 0..999 ms before it.
     for (const p of pairs) expect(p.dist, p.message).toBeLessThanOrEqual(500);

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { ingest, listSources } from '../../src/index.js';
 import { openCaseDb } from '../../src/store/db.js';
+import { storeLines } from '../../src/store/lines.js';
 
 const FIX = path.resolve(__dirname, '../fixtures/compression');
 const SYSLOG_LINES = fs.readFileSync(path.join(FIX, 'syslog.txt'), 'utf8').trimEnd().split('\n');
@@ -22,7 +23,7 @@ afterEach(() => {
 });
 
 function count(dbFile: string, sql: string, ...args: unknown[]): number {
-  const db = new Database(dbFile, { readonly: true });
+  const db = openCaseDb(dbFile, { readonly: true });
   try {
     return (db.prepare(sql).get(...args) as { n: number }).n;
   } finally {
@@ -149,7 +150,7 @@ describe('crash safety', () => {
       // Without a build, simulate the interrupted state: a source still marked 'ingesting'.
       const db = openCaseDb(killed);
       db.prepare(`INSERT INTO sources (path, format, compression, status, attempt_from) VALUES (?, 'syslog', 'none', 'ingesting', 0)`).run(big);
-      db.prepare(`INSERT INTO events (source_id, src_line, src_offset, ts_quality, raw, msg_start) VALUES (1, 1, 0, 'exact', 'x', 0)`).run();
+      storeLines(db, 1, [{ src_line: 1, src_offset: 0, ts_utc_ms: null, ts_quality: 'exact', raw: 'x' }]);
       db.close();
     }
     await ingest([big], { db: killed });
@@ -177,7 +178,7 @@ describe('damaged and hostile input', () => {
     // zcat's count of whole lines; the torn last line is kept too.
     expect(s.units).toBe(Number(expected.stdout.trim()) + 1);
     expect(s.stored + s.skipped).toBe(s.units);
-    const conn = new Database(db, { readonly: true });
+    const conn = openCaseDb(db, { readonly: true });
     const w = conn.prepare(`SELECT message FROM warnings WHERE message LIKE '%gzip stream damaged%'`).get() as { message: string };
     conn.close();
     expect(w.message).toContain(file);

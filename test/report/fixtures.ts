@@ -1,6 +1,7 @@
 // Hand-made incidents and a small case database for the report tests. The lines are the lab
 // sample's real lines (Debian 12, kernel 6.18, rsyslog RFC 3339 stamps in America/New_York).
 import { openCaseDb, type Db } from '../../src/store/db.js';
+import { storeLines, type LineInput } from '../../src/store/lines.js';
 import type { Actor, Incident } from '../../src/correlate/types.js';
 
 export const ROOT = '/case/var/log';
@@ -71,14 +72,18 @@ export function makeCaseDb(opts: { tz?: string | null } = { tz: 'America/New_Yor
   const ids = new Map<string, number>();
   const insSrc = db.prepare(`INSERT INTO sources(path, format, compression, sha256, status) VALUES (?, ?, 'none', ?, 'ok')`);
   for (const f of FILES) ids.set(f.name, Number(insSrc.run(`${ROOT}/${f.name}`, f.format, f.sha256).lastInsertRowid));
-  const insEv = db.prepare(
-    `INSERT INTO events(source_id, src_line, src_offset, ts_utc_ms, ts_quality, host, program, pid, uptime_s, message_text, raw)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const bySource = new Map<number, LineInput[]>();
   for (const l of [...OOM_LINES, ...SUDO_LINES, ...CRON_LINES, ...SEGV_LINES, ...HOSTILE_LINES]) {
     const f = syslogFields(l.text);
-    insEv.run(ids.get(l.file), l.line, l.line * 100, Date.parse(l.iso), l.quality ?? 'exact', f.host, f.program, f.pid, f.uptime_s, f.message, l.text);
+    const id = ids.get(l.file)!;
+    const list = bySource.get(id) ?? [];
+    list.push({
+      src_line: l.line, src_offset: l.line * 100, ts_utc_ms: Date.parse(l.iso), ts_quality: l.quality ?? 'exact',
+      host: f.host, program: f.program, pid: f.pid, uptime_s: f.uptime_s, message: f.message, raw: l.text,
+    });
+    bySource.set(id, list);
   }
+  for (const [id, list] of bySource) storeLines(db, id, list);
   return db;
 }
 

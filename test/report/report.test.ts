@@ -9,6 +9,7 @@ import { renderMarkdown } from '../../src/report/markdown.js';
 import { buildReportModel, parseDuration, parseWindow } from '../../src/report/model.js';
 import { writeReportSet } from '../../src/report/index.js';
 import * as F from './fixtures.js';
+import { storeLines, type LineInput } from '../../src/store/lines.js';
 
 const GOLDEN = path.join(__dirname, 'golden');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -120,17 +121,21 @@ describe('report model', () => {
     const dmesgId = Number(
       db2.prepare(`INSERT INTO sources(path, format, compression, sha256, status) VALUES (?, 'dmesg', 'none', ?, 'ok')`).run(`${F.ROOT}/dmesg`, '6a'.repeat(32)).lastInsertRowid,
     );
-    const insDmesg = db2.prepare(
-      `INSERT INTO events(source_id, src_line, src_offset, ts_utc_ms, ts_quality, host, program, pid, uptime_s, message_text, raw)
-       VALUES (?, ?, ?, ?, 'uptime_anchored', NULL, 'kernel', NULL, ?, ?, ?)`,
-    );
-    insDmesg.run(dmesgId, 845, 84500, Date.parse('2026-11-21T21:48:38.381Z'), 2557.821904, 'report-builder invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0', '[ 2557.821904] report-builder invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0');
-    // Same text at another uptime: a different record, not a copy.
-    insDmesg.run(dmesgId, 846, 84600, Date.parse('2026-11-21T21:48:38.381Z'), 2557.9, 'report-builder invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0', '[ 2557.900000] report-builder invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0');
+    const oomHeader = 'report-builder invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0';
+    const dmesgLine = (src_line: number, uptime_s: number, raw: string): LineInput => ({
+      src_line, src_offset: src_line * 100, ts_utc_ms: Date.parse('2026-11-21T21:48:38.381Z'), ts_quality: 'uptime_anchored',
+      program: 'kernel', uptime_s, message: oomHeader, raw,
+    });
+    storeLines(db2, dmesgId, [
+      dmesgLine(845, 2557.821904, `[ 2557.821904] ${oomHeader}`),
+      // Same text at another uptime: a different record, not a copy.
+      dmesgLine(846, 2557.9, `[ 2557.900000] ${oomHeader}`),
+    ]);
     // A userland line written by two files (whole-second local stamp vs RFC 3339): one row.
-    db2.prepare(
-      `INSERT INTO events(source_id, src_line, src_offset, ts_utc_ms, ts_quality, host, program, pid, message_text, raw) VALUES (5, 3, 300, ?, 'local_assumed', 'vm', 'sshd', 16390, ?, ?)`,
-    ).run(Date.parse('2026-11-21T21:48:30.000Z'), 'pam_unix(sshd:session): session closed for user root', 'Nov 21 16:48:30 vm sshd[16390]: pam_unix(sshd:session): session closed for user root');
+    storeLines(db2, 5, [{
+      src_line: 3, src_offset: 300, ts_utc_ms: Date.parse('2026-11-21T21:48:30.000Z'), ts_quality: 'local_assumed', host: 'vm', program: 'sshd', pid: 16390,
+      message: 'pam_unix(sshd:session): session closed for user root', raw: 'Nov 21 16:48:30 vm sshd[16390]: pam_unix(sshd:session): session closed for user root',
+    }]);
 
     const m = buildReportModel(db2, F.oomIncident(), OPTS);
     const header = m.timeline.rows.filter((r) => r.text.includes('invoked oom-killer'));
@@ -156,11 +161,14 @@ describe('report model', () => {
 
   it('keeps two identical lines of one file as two rows', () => {
     const db2 = F.makeCaseDb();
-    const ins = db2.prepare(
-      `INSERT INTO events(source_id, src_line, src_offset, ts_utc_ms, ts_quality, host, program, pid, message_text, raw) VALUES (2, ?, ?, ?, 'exact', 'vm', 'sshd', 16390, 'Connection closed', ?)`,
-    );
-    ins.run(11, 1100, Date.parse('2026-11-21T21:48:31.100Z'), '2026-11-21T16:48:31.100000-05:00 vm sshd[16390]: Connection closed');
-    ins.run(12, 1200, Date.parse('2026-11-21T21:48:31.200Z'), '2026-11-21T16:48:31.200000-05:00 vm sshd[16390]: Connection closed');
+    const closed = (src_line: number, iso: string, local: string): LineInput => ({
+      src_line, src_offset: src_line * 100, ts_utc_ms: Date.parse(iso), ts_quality: 'exact', host: 'vm', program: 'sshd', pid: 16390,
+      message: 'Connection closed', raw: `${local} vm sshd[16390]: Connection closed`,
+    });
+    storeLines(db2, 2, [
+      closed(11, '2026-11-21T21:48:31.100Z', '2026-11-21T16:48:31.100000-05:00'),
+      closed(12, '2026-11-21T21:48:31.200Z', '2026-11-21T16:48:31.200000-05:00'),
+    ]);
     const m = buildReportModel(db2, F.oomIncident(), OPTS);
     expect(m.timeline.rows.filter((r) => r.text.endsWith('Connection closed')).map((r) => [r.line, r.copies.length])).toEqual([
       [11, 0],
@@ -170,12 +178,13 @@ describe('report model', () => {
 
   it('fills the cap with the evidence first, then the rows nearest the incident', () => {
     const db2 = F.makeCaseDb();
-    const ins = db2.prepare(
-      `INSERT INTO events(source_id, src_line, src_offset, ts_utc_ms, ts_quality, host, program, pid, message_text, raw) VALUES (4, ?, ?, ?, 'exact', 'vm', 'lab', NULL, ?, ?)`,
-    );
     // 60 filler lines a second apart, ending 1 s before the kill.
     const killMs = Date.parse('2026-11-21T21:48:45.047Z');
-    for (let i = 1; i <= 60; i++) ins.run(1000 + i, (1000 + i) * 100, killMs - i * 1000, `filler ${i}`, `filler ${i}`);
+    const filler: LineInput[] = [];
+    for (let i = 1; i <= 60; i++) {
+      filler.push({ src_line: 1000 + i, src_offset: (1000 + i) * 100, ts_utc_ms: killMs - i * 1000, ts_quality: 'exact', host: 'vm', program: 'lab', raw: `filler ${i}` });
+    }
+    storeLines(db2, 4, filler);
     const m = buildReportModel(db2, F.sudoKillIncident(), { ...OPTS, maxTimelineRows: 20 });
     expect(m.timeline.rows).toHaveLength(20);
     expect(m.timeline.rows.filter((r) => r.evidence)).toHaveLength(4);

@@ -1,5 +1,6 @@
 // A RHEL-like host that wrote local time without a zone (secure, messages) and epoch seconds
 // (wtmp): the zone offset is found by pairing the sshd logins of both, without --tz.
+import { openCaseDb } from '../../src/store/db.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,7 +43,7 @@ beforeAll(async () => {
   const mtime = new Date(Date.UTC(2026, 10, 21));
   for (const f of ['secure', 'messages', 'wtmp']) fs.utimesSync(path.join(log, f), mtime, mtime);
   await ingest([log], { db: path.join(dir, 'case.db') });
-  db = new Database(path.join(dir, 'case.db'), { readonly: true });
+  db = openCaseDb(path.join(dir, 'case.db'), { readonly: true });
 });
 afterAll(() => {
   db?.close();
@@ -98,7 +99,7 @@ describe('a host with sudo in secure and audit, no wtmp (UTC+09:00)', () => {
       const mtime = new Date(Date.UTC(2026, 10, 21));
       fs.utimesSync(path.join(log, 'secure'), mtime, mtime);
       await ingest([log], { db: path.join(tmp, 'case.db') });
-      const d = new Database(path.join(tmp, 'case.db'), { readonly: true });
+      const d = openCaseDb(path.join(tmp, 'case.db'), { readonly: true });
       const ts = d
         .prepare(`SELECT e.ts_utc_ms t FROM events e JOIN sources s ON s.id = e.source_id WHERE s.path LIKE '%/secure' ORDER BY e.src_line`)
         .all() as Array<{ t: number }>;
@@ -133,7 +134,7 @@ describe('copied logs whose mtimes were reset a year after the events', () => {
       const copied = new Date(Date.UTC(2026, 10, 21)); // the day of the copy, not of the logs
       for (const f of ['auth.log', 'syslog', 'wtmp']) fs.utimesSync(path.join(log, f), copied, copied);
       await ingest([log], { db: path.join(tmp, 'case.db') });
-      const d = new Database(path.join(tmp, 'case.db'), { readonly: true });
+      const d = openCaseDb(path.join(tmp, 'case.db'), { readonly: true });
       const t = (name: string) =>
         (d.prepare(`SELECT MIN(e.ts_utc_ms) t FROM events e JOIN sources s ON s.id = e.source_id WHERE s.path LIKE ?`).get(`%/${name}`) as { t: number }).t;
       expect(t('auth.log')).toBe(logins[0].utc);

@@ -33,27 +33,43 @@ CREATE TABLE IF NOT EXISTS sources (
   attempt_from INTEGER,               -- set while an ingest of this source is in progress: units kept on rollback
   ingested_at_ms INTEGER
 );
-CREATE TABLE IF NOT EXISTS events (
+-- Stored lines, a block of up to 1000 consecutive lines of one source per row (src/store/lines.ts):
+-- these columns say which block holds a line, a time or a pid; the lines are in event_block_data.
+CREATE TABLE IF NOT EXISTS event_blocks (
   id INTEGER PRIMARY KEY,
   source_id INTEGER NOT NULL REFERENCES sources(id),
-  src_line INTEGER NOT NULL,          -- line or record number in the decompressed stream (1-based)
-  src_offset INTEGER NOT NULL,        -- byte offset in the decompressed stream
-  ts_utc_ms INTEGER,                  -- UTC milliseconds since the epoch
-  ts_quality TEXT NOT NULL,           -- exact | year_inferred | local_assumed | uptime_anchored | unknown
-  host TEXT,
-  program TEXT,
-  pid INTEGER,
-  uptime_s REAL,                      -- kernel printk time (seconds since boot)
-  boot_key TEXT,                      -- boot segment inside the source, or journal boot id
-  severity INTEGER,
-  raw TEXT NOT NULL,                  -- the unit as read (records: hex)
-  msg_start INTEGER,                  -- the message is raw from this character on (not stored twice)
-  message_text TEXT,                  -- the message, when it is not a suffix of raw
-  message TEXT GENERATED ALWAYS AS (coalesce(message_text, substr(raw, msg_start + 1))) VIRTUAL
+  first_line INTEGER NOT NULL,        -- src_line of its first and last line
+  last_line INTEGER NOT NULL,
+  lines INTEGER NOT NULL,
+  timed INTEGER NOT NULL,             -- lines with a time
+  anchorable INTEGER NOT NULL,        -- lines whose time is (to be) taken from their kernel uptime
+  ts_min INTEGER, ts_max INTEGER,     -- of its timed lines
+  pids BLOB,                          -- its distinct pids, sorted int32 little-endian (NULL: open it to know)
+  programs TEXT NOT NULL              -- its distinct program names, each between newlines
 );
-CREATE INDEX IF NOT EXISTS events_ts ON events(ts_utc_ms);
-CREATE INDEX IF NOT EXISTS events_pid ON events(pid);
-CREATE INDEX IF NOT EXISTS events_src ON events(source_id, src_line);
+CREATE INDEX IF NOT EXISTS event_blocks_src ON event_blocks(source_id, first_line);
+CREATE INDEX IF NOT EXISTS event_blocks_ts_min ON event_blocks(ts_min);
+CREATE INDEX IF NOT EXISTS event_blocks_ts_max ON event_blocks(ts_max);
+CREATE TABLE IF NOT EXISTS event_block_data (
+  block_id INTEGER PRIMARY KEY,       -- event_blocks.id
+  json_bytes INTEGER NOT NULL,        -- size of the JSON text
+  data BLOB NOT NULL                  -- zlib of a JSON array of rows (see the events view)
+);
+-- Every stored line, one row each, as the blocks hold them (decoded by sqlar_uncompress, which the
+-- sqlite3 shell has built in). Columns:
+--   source_id, src_line (line or record number in the decompressed stream, 1-based), src_offset
+--   (byte offset there), ts_utc_ms (UTC ms since the epoch), ts_quality (exact | year_inferred |
+--   local_assumed | uptime_anchored | unknown), host, program, pid, uptime_s (printk seconds since
+--   boot), boot_key (boot segment in the source, or journal boot id), severity, raw (the unit as
+--   read; binary records as hex), message.
+CREATE VIEW IF NOT EXISTS events AS
+SELECT b.source_id AS source_id,
+  j.value ->> 0 AS src_line, j.value ->> 1 AS src_offset, j.value ->> 2 AS ts_utc_ms, j.value ->> 3 AS ts_quality,
+  j.value ->> 4 AS host, j.value ->> 5 AS program, j.value ->> 6 AS pid, j.value ->> 7 AS uptime_s,
+  j.value ->> 8 AS boot_key, j.value ->> 9 AS severity, j.value ->> 10 AS raw,
+  coalesce(j.value ->> 12, substr(j.value ->> 10, (j.value ->> 11) + 1)) AS message
+FROM event_blocks b JOIN event_block_data d ON d.block_id = b.id,
+  json_each(CAST(sqlar_uncompress(d.data, d.json_bytes) AS TEXT)) j;
 CREATE TABLE IF NOT EXISTS warnings (
   id INTEGER PRIMARY KEY,
   source_id INTEGER REFERENCES sources(id),

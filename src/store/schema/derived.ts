@@ -2,11 +2,14 @@
 // the events table.
 export const DERIVED_SCHEMA = `
 -- Stored lines the correlation reads by kind (the kernel OOM report, crash and panic lines, fork
--- rejections, rate-limit notices, shutdown markers, bare continuation lines): an index of events,
--- kept by the writer as the line is stored. Join on (source_id, src_line) to read the line itself.
+-- rejections, rate-limit notices, shutdown markers, bare continuation lines), with the columns of
+-- the line it reads: kept by the writer as the line is stored, so that no reading command opens
+-- the line blocks for them. Times follow the line when alignment or anchoring corrects it.
 CREATE TABLE IF NOT EXISTS notable_lines (
   source_id INTEGER NOT NULL, src_line INTEGER NOT NULL, src_offset INTEGER NOT NULL,
-  kind TEXT NOT NULL                  -- oom | crash | fork | panic | ratelimit | shutdown | bare
+  kind TEXT NOT NULL,                 -- oom | crash | fork | panic | ratelimit | shutdown | bare
+  ts_utc_ms INTEGER, ts_quality TEXT NOT NULL, host TEXT, program TEXT, pid INTEGER,
+  uptime_s REAL, boot_key TEXT, message TEXT NOT NULL, raw TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notable_lines_kind ON notable_lines(kind, source_id, src_line);
 

@@ -2,13 +2,12 @@ import { CORE_SCHEMA } from './core.js';
 import { FACT_INDEXES, FACT_SCHEMA } from './facts.js';
 import { DERIVED_SCHEMA } from './derived.js';
 
-/** 2: notable_lines, segments and materialized incidents; fact indexes. */
-export const SCHEMA_VERSION = 2;
+/** 2: notable_lines, segments and materialized incidents; fact indexes. 3: lines in deflated blocks (the events view). */
+export const SCHEMA_VERSION = 3;
 export const SCHEMA_SQL = CORE_SCHEMA + FACT_SCHEMA + FACT_INDEXES + DERIVED_SCHEMA;
 
-/** Tables whose rows carry (source_id, src_line) provenance and belong to a source. */
+/** Tables whose rows carry (source_id, src_line) provenance and belong to a source (the line blocks are cut by BlockEditor.truncate). */
 export const SOURCE_OWNED_TABLES = [
-  'events',
   'warnings',
   'audit_records',
   'signals',
