@@ -605,7 +605,9 @@ async function parseSource(
   db.prepare(`DELETE FROM warnings WHERE source_id=? AND src_line IS NULL`).run(sourceId);
 
   let lastReport = Date.now();
-  for await (const batch of batches) for (const unit of batch) {
+  for await (const batch of batches) {
+  await writer.settle();
+  for (const unit of batch) {
     current = unit;
     unitState = 0;
     record = null;
@@ -672,6 +674,7 @@ async function parseSource(
       progress.bytesDone = bytesBefore;
     }
   }
+  }
   current = null;
   inPrefix = false;
   record = null;
@@ -697,7 +700,7 @@ async function parseSource(
   const totalSkipped = totalUnits - totalStored;
   const totalWarnings = (base ? base.warnings : 0) + warnings;
 
-  writer.flush(() => {
+  await writer.flush(() => {
     writer.mergeSegments();
     db.prepare(
       `UPDATE sources SET format=?, compression=?, sha256=?, bytes=?, content_bytes=?, content_sha256=?, first_unit_sha256=?,

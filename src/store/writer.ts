@@ -2,7 +2,8 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import type { EventRow, FactRow, FactTable } from '../formats/types.js';
 import { notableKinds } from './notable.js';
-import { BLOCK_CHARS, BLOCK_LINES, encodeBlock, L, messageColumns, summarise, type LineTuple } from './lines.js';
+import zlib from 'node:zlib';
+import { BLOCK_CHARS, BLOCK_LINES, DEFLATE_LEVEL, L, messageColumns, summarise, type BlockSummary, type LineTuple } from './lines.js';
 
 interface Provenance {
   src_line: number;
@@ -46,6 +47,16 @@ export function addToSegment(
   if (program === 'kernel') g.kernel++;
 }
 
+/** Blocks deflated at once at most: the parser waits for the oldest beyond this. */
+const MAX_PENDING_BLOCKS = 4;
+
+interface PendingBlock {
+  sum: BlockSummary;
+  json_bytes: number;
+  data: Buffer | null;
+  done: Promise<void>;
+}
+
 interface FactStatement {
   cols: string[];
   one: Statement;
@@ -69,6 +80,10 @@ export class BatchWriter {
   private readonly insertNotable: Statement;
   private lines: LineTuple[] = [];
   private lineChars = 0;
+  /** Blocks being deflated on libuv's thread pool (beside the parsing thread), oldest first. */
+  private pending: PendingBlock[] = [];
+  /** The transaction is full: commit at the next settle(). */
+  private commitDue = false;
   private rowsInTx = 0;
   /** Events written with a local wall time: alignment pairs only such sources. */
   localLines = 0;
@@ -98,9 +113,43 @@ export class BatchWriter {
     if (!this.db.inTransaction) this.db.exec('BEGIN');
   }
 
-  /** After each row: commit when the batch is full. */
+  /** After each row: commit at the next settle() when the batch is full. */
   private counted(): void {
-    if (++this.rowsInTx >= this.batchSize) this.commit();
+    if (++this.rowsInTx >= this.batchSize) this.commitDue = true;
+  }
+
+  /**
+   * Called by the reading loop between chunks: stores the blocks whose deflate is done, waits
+   * for the oldest when too many are in flight, and commits a full transaction once all its blocks
+   * are in.
+   */
+  async settle(): Promise<void> {
+    this.insertReady();
+    if (this.commitDue) {
+      await this.allDeflated();
+      this.commit();
+    } else if (this.pending.length > MAX_PENDING_BLOCKS) {
+      await this.pending[0]!.done;
+      this.insertReady();
+    }
+  }
+
+  private async allDeflated(): Promise<void> {
+    await Promise.all(this.pending.map((p) => p.done));
+    this.insertReady();
+  }
+
+  /** Inserts deflated blocks in the order they were cut. */
+  private insertReady(): void {
+    while (this.pending.length && this.pending[0]!.data) {
+      const p = this.pending.shift()!;
+      const s = p.sum;
+      this.begin();
+      const id = this.insertBlock.run(
+        this.sourceId, s.first_line, s.last_line, s.lines, s.timed, s.anchorable, s.ts_min, s.ts_max, s.pids, s.programs,
+      ).lastInsertRowid;
+      this.insertBlockData.run(id, p.json_bytes, p.data);
+    }
   }
 
   event(p: Provenance, e: EventRow, raw: string): void {
@@ -163,17 +212,22 @@ export class BatchWriter {
         break;
       }
     }
-    const sum = summarise(rows);
-    const enc = encodeBlock(rows);
-    const id = this.insertBlock.run(
-      this.sourceId, sum.first_line, sum.last_line, sum.lines, sum.timed, sum.anchorable, sum.ts_min, sum.ts_max, sum.pids, sum.programs,
-    ).lastInsertRowid;
-    this.insertBlockData.run(id, enc.json_bytes, enc.data);
+    const json = Buffer.from(JSON.stringify(rows), 'utf8');
+    const p: PendingBlock = { sum: summarise(rows), json_bytes: json.length, data: null, done: Promise.resolve() };
+    p.done = new Promise((resolve, reject) =>
+      zlib.deflate(json, { level: DEFLATE_LEVEL }, (err, out) => {
+        if (err) reject(err);
+        else {
+          p.data = out;
+          resolve();
+        }
+      }),
+    );
+    this.pending.push(p);
   }
 
-  /** Writes the lines and the rows of partly filled fact blocks, one statement each. */
-  private drain(): void {
-    this.writeBlock();
+  /** Writes the rows of partly filled fact blocks, one statement each. */
+  private drainFacts(): void {
     for (const st of this.factStatements.values()) {
       const m = st.cols.length + 3;
       for (let r = 0; r < st.rows; r++) st.one.run(st.block.slice(r * m, r * m + m));
@@ -181,17 +235,21 @@ export class BatchWriter {
     }
   }
 
+  /** Commits what is written; every cut block must be in (allDeflated before). */
   private commit(): void {
-    this.drain();
+    this.drainFacts();
     if (this.db.inTransaction) this.db.exec('COMMIT');
     this.rowsInTx = 0;
+    this.commitDue = false;
   }
 
   /** Writes everything and commits; optionally runs `also` inside that last transaction. */
-  flush(also?: () => void): void {
+  async flush(also?: () => void): Promise<void> {
+    this.writeBlock();
+    await this.allDeflated();
     if (also) {
       this.begin();
-      this.drain();
+      this.drainFacts();
       also();
     }
     this.commit();
@@ -227,6 +285,8 @@ export class BatchWriter {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
     this.lines = [];
     this.lineChars = 0;
+    this.pending = [];
+    this.commitDue = false;
     this.rowsInTx = 0;
     this.localLines = 0;
     this.segs.clear();
