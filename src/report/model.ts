@@ -320,19 +320,8 @@ function lineText(raw: string, message: string): string {
   return raw.length >= 16 && /^[0-9a-f]+$/i.test(raw) && raw !== message ? message : raw;
 }
 
-interface EventRowDb {
-  source_id: number;
-  src_line: number;
-  ts_utc_ms: number | null;
-  ts_quality: string;
-  host: string | null;
-  program: string | null;
-  pid: number | null;
-  uptime_s: number | null;
-  message: string | null;
-  raw: string;
-  path: string;
-}
+/** A stored line with its file's path. */
+type EventRowDb = StoredLine & { path: string };
 
 
 /** Which copy of a line a row shows: the one whose time is best (lower is better). */

@@ -438,29 +438,30 @@ export class LineStore {
     }
   }
 
-  /** Every line written with process id `pid`, in block order. */
-  *ofPid(pid: number): Generator<StoredLine> {
+  /** The lines `keep` accepts of the blocks `page` lists (id > after, in id order), block by block. */
+  private *filtered(page: (after: number) => Array<{ id: number; source_id: number }>, keep: (t: LineTuple) => boolean): Generator<StoredLine> {
     for (let after = 0; ; ) {
-      const page = this.st.ofPid.all(after, pid) as Array<{ id: number; source_id: number }>;
-      if (!page.length) return;
-      for (const b of page) {
-        for (const t of this.block(b.id)) if (t[L.pid] === pid) yield toStoredLine(b.source_id, t);
+      const blocks = page(after);
+      if (!blocks.length) return;
+      for (const b of blocks) {
+        for (const t of this.block(b.id)) if (keep(t)) yield toStoredLine(b.source_id, t);
         after = b.id;
       }
     }
   }
 
+  /** Every line written with process id `pid`, in block order. */
+  ofPid(pid: number): Generator<StoredLine> {
+    return this.filtered((after) => this.st.ofPid.all(after, pid) as Array<{ id: number; source_id: number }>, (t) => t[L.pid] === pid);
+  }
+
   /** Every line of program `program`, in block order. */
-  *withProgram(program: string): Generator<StoredLine> {
+  withProgram(program: string): Generator<StoredLine> {
     const needle = programNeedle(program);
-    for (let after = 0; ; ) {
-      const page = this.st.withProgram.all(after, needle) as Array<{ id: number; source_id: number }>;
-      if (!page.length) return;
-      for (const b of page) {
-        for (const t of this.block(b.id)) if (t[L.program] === program) yield toStoredLine(b.source_id, t);
-        after = b.id;
-      }
-    }
+    return this.filtered(
+      (after) => this.st.withProgram.all(after, needle) as Array<{ id: number; source_id: number }>,
+      (t) => t[L.program] === program,
+    );
   }
 
   /** The latest time of any line before `t`. */
