@@ -1,7 +1,7 @@
 // The public API of procforensics. The CLI is a thin layer over these functions.
 import type { IngestOptions, IngestResult } from './ingest/ingest.js';
 import { ZoneConverter } from './time/civil.js';
-export { ResourceError, UsageError } from './errors.js';
+export { CaseBusyError, ResourceError, UsageError } from './errors.js';
 export type { IngestOptions, IngestResult, IngestProgress, SourceSummary } from './ingest/ingest.js';
 
 /**

@@ -10,6 +10,8 @@ export const EXIT_CODES = {
   damagedInput: 3,
   /** A query found nothing (report --pid with no such process). */
   notFound: 4,
+  /** Another ingest is writing the case: nothing was done (wait, or clear a stale claim as the message says). */
+  busy: 5,
 } as const;
 
 /** The case database when --db is not given (in the current directory). */

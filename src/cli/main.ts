@@ -3,7 +3,7 @@
 // into a one-line message and an exit code; no stack trace reaches the user.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CaseDbError, ResourceError, UsageError, VERSION } from '../index.js';
+import { CaseBusyError, CaseDbError, ResourceError, UsageError, VERSION } from '../index.js';
 import { CliError, DEFAULT_DB, EXIT_CODES } from './exit-codes.js';
 import { ingestCommand } from './ingest.js';
 import { incidentsCommand } from './incidents.js';
@@ -60,6 +60,9 @@ main(hideBin(process.argv)).catch((e: unknown) => {
   } else if (e instanceof UsageError) {
     err(`procforensics: ${safeText(e.message)}`);
     process.exitCode = EXIT_CODES.usage;
+  } else if (e instanceof CaseBusyError) {
+    err(`procforensics: ${safeText(e.message)}`);
+    process.exitCode = EXIT_CODES.busy;
   } else if (e instanceof CaseDbError || e instanceof ResourceError) {
     err(`procforensics: ${safeText(e.message)}`);
     process.exitCode = EXIT_CODES.failure;

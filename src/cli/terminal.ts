@@ -1,7 +1,9 @@
 // Everything printed to a terminal passes through here: a log line can hold escape sequences
-// (ESC [ 2J, OSC 52 clipboard writes) and must never reach the terminal as control codes.
+// (ESC [ 2J, OSC 52 clipboard writes) and must never reach the terminal as control codes, nor
+// reorder or hide what the analyst reads (bidi overrides and isolates, zero-width characters:
+// the "Trojan Source" controls, CVE-2021-42574), so those are shown as escapes too.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
 
 export function safeText(s: string | null | undefined): string {
   if (s === null || s === undefined) return '';

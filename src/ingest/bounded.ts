@@ -2,7 +2,7 @@
 // lazily, so the cap is what keeps `procforensics ingest` under its memory budget whatever the
 // input. The worker (worker.ts) posts progress, file, then done or error; errors keep their class.
 import { Worker } from 'node:worker_threads';
-import { ResourceError, UsageError } from '../errors.js';
+import { CaseBusyError, ResourceError, UsageError } from '../errors.js';
 import { CaseDbError } from '../store/db.js';
 import type { IngestOptions, IngestProgress, IngestResult, SourceSummary } from './ingest.js';
 
@@ -13,7 +13,7 @@ import type { IngestOptions, IngestProgress, IngestResult, SourceSummary } from 
 export const INGEST_HEAP_MB = 96;
 
 /** Error classes that cross the thread boundary by name. */
-const ERRORS: Readonly<Record<string, new (message: string) => Error>> = { UsageError, CaseDbError, ResourceError };
+const ERRORS: Readonly<Record<string, new (message: string) => Error>> = { UsageError, CaseDbError, ResourceError, CaseBusyError };
 
 export type WorkerMessage =
   | { type: 'progress'; p: IngestProgress }

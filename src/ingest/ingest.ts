@@ -15,6 +15,7 @@ import { refreshDerived } from './derived.js';
 import { UsageError } from '../errors.js';
 import { BatchWriter } from '../store/writer.js';
 import { BlockEditor } from '../store/lines.js';
+import { claimWriter } from '../store/lock.js';
 import { SCHEMA_SQL, SOURCE_OWNED_TABLES } from '../store/schema/index.js';
 import { runPostPasses } from './postpasses.js';
 import { inferOffsetContext } from '../time/zone-inference.js';
@@ -94,7 +95,10 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
     if (!fs.existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
   }
   const db = openCaseDb(opts.db);
+  let release: (() => void) | null = null;
   try {
+    // Before recovery: what looks interrupted may be another ingest's work in progress.
+    release = claimWriter(db, opts.db);
     recoverInterrupted(db);
     // (A killed first run gets its deferred indexes back on the next open.)
     const fresh = !db.prepare(`SELECT 1 FROM event_blocks LIMIT 1`).get();
@@ -166,6 +170,7 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
     result.elapsed_ms = Date.now() - started;
     return result;
   } finally {
+    release?.();
     db.close();
   }
 }

@@ -15,26 +15,50 @@ export function openCaseDb(file: string, opts: { readonly?: boolean } = {}): Db 
     throw new CaseDbError(`cannot open case database ${file}: ${(err as Error).message}`);
   }
   registerLineFunctions(db);
+  // The version is checked before anything is written: another version's case is refused untouched.
+  let version: number | null;
+  try {
+    version = schemaVersion(db);
+  } catch (err) {
+    db.close();
+    throw new CaseDbError(`${file} is not a procforensics case database (${(err as Error).message})`);
+  }
+  if (version !== null && version !== SCHEMA_VERSION) {
+    db.close();
+    throw new CaseDbError(
+      version > SCHEMA_VERSION
+        ? `case database ${file} was written by a newer procforensics (schema ${version}; this one reads ${SCHEMA_VERSION}): use that version or a newer one`
+        : `case database ${file} has schema ${version}, older than this procforensics's ${SCHEMA_VERSION}: ingest the evidence again into a new case (procforensics ingest EVIDENCE --db NEW.db); the old case is left as it is`,
+    );
+  }
+  if (opts.readonly && version === null) {
+    db.close();
+    throw new CaseDbError(`${file} is not a procforensics case database (no schema version)`);
+  }
   if (!opts.readonly) {
-    // The version is checked before the schema is applied: an older case is refused untouched.
-    const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
-    const row = hasMeta
-      ? (db.prepare(`SELECT value FROM meta WHERE key='schema_version'`).get() as { value: string } | undefined)
-      : undefined;
-    if (row && Number(row.value) !== SCHEMA_VERSION) {
-      db.close();
-      throw new CaseDbError(`case database ${file} has schema ${row.value}, this procforensics writes ${SCHEMA_VERSION}`);
-    }
     db.pragma('journal_mode = WAL');
-    // WAL keeps every committed transaction atomic when the process is killed; an OS crash of the
-    // analyst's laptop may lose the last batches, which a rerun restores (sources stay 'ingesting').
-    db.pragma('synchronous = OFF');
+    // WAL with NORMAL: every committed transaction survives the process being killed, and an OS
+    // crash or power loss of the analyst's laptop loses at most the last batches (which a rerun
+    // restores: their sources stay 'ingesting'), never the database's consistency.
+    db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = OFF');
     db.exec(SCHEMA_SQL);
-    if (!row) db.prepare(`INSERT INTO meta(key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+    if (version === null) db.prepare(`INSERT INTO meta(key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
   }
   db.pragma('cache_size = -32768'); // 32 MiB page cache, whatever the case size
   return db;
+}
+
+/** The case's schema version, or null for an empty (new) database; throws when the file is not SQLite. */
+function schemaVersion(db: Db): number | null {
+  const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
+  if (!hasMeta) {
+    const any = db.prepare(`SELECT 1 FROM sqlite_master LIMIT 1`).get();
+    if (any) throw new Error('it holds other tables');
+    return null;
+  }
+  const row = db.prepare(`SELECT value FROM meta WHERE key='schema_version'`).get() as { value: string } | undefined;
+  return row ? Number(row.value) : null;
 }
 
 export function getMeta(db: Db, key: string): string | null {
