@@ -1,11 +1,15 @@
 // Finds the evidence files under the given paths. Never modifies anything, never follows a
 // symlinked directory twice (loops), and lists what it cannot read instead of dropping it.
+// A copied /var/log holds absolute symlinks (`journal -> /run/log/journal`): followed, they would
+// read the analyst's own machine into the case. A symlink whose target resolves outside the paths
+// the user gave is listed as `outside-evidence` with its target and never read; one that stays
+// inside is read once, under the first path that reaches it.
 import fs from 'node:fs';
 import path from 'node:path';
 
 export interface FoundFile {
   path: string;
-  kind: 'file' | 'not-regular' | 'unreadable';
+  kind: 'file' | 'not-regular' | 'unreadable' | 'outside-evidence';
   size: number;
   mtime_ms: number;
   /** Bytes actually allocated on disk (st_blocks * 512), to spot sparse files. */
@@ -17,9 +21,39 @@ export async function discover(inputs: string[]): Promise<FoundFile[]> {
   const out: FoundFile[] = [];
   const seenDirs = new Set<string>();
   const seenFiles = new Set<string>();
+  const roots = await Promise.all(inputs.map((p) => realpathOr(path.resolve(p))));
+  const inside = (real: string) => roots.some((r) => real === r || real.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
 
-  async function visit(p: string): Promise<void> {
+  async function visit(p: string, isRoot: boolean): Promise<void> {
     const abs = path.resolve(p);
+    if (!isRoot) {
+      let lst: fs.Stats | null = null;
+      try {
+        lst = await fs.promises.lstat(abs);
+      } catch {
+        /* reported below */
+      }
+      if (lst?.isSymbolicLink()) {
+        let real: string | null = null;
+        try {
+          real = await fs.promises.realpath(abs);
+        } catch {
+          /* dangling: reported below */
+        }
+        if (real !== null && !inside(real)) {
+          const target = await fs.promises.readlink(abs).catch(() => real!);
+          out.push({
+            path: abs,
+            kind: 'outside-evidence',
+            size: 0,
+            mtime_ms: lst.mtimeMs,
+            allocated: 0,
+            note: `symlink to ${target}${target !== real ? ` (${real})` : ''}, outside the evidence given: not read`,
+          });
+          return;
+        }
+      }
+    }
     let st: fs.Stats;
     try {
       st = await fs.promises.stat(abs); // follows symlinks: a link to a log is evidence too
@@ -56,7 +90,7 @@ export async function discover(inputs: string[]): Promise<FoundFile[]> {
         out.push({ path: abs, kind: 'unreadable', size: 0, mtime_ms: 0, allocated: 0, note: `cannot list directory: ${(err as NodeJS.ErrnoException).code}` });
         return;
       }
-      for (const e of entries) await visit(path.join(abs, e));
+      for (const e of entries) await visit(path.join(abs, e), false);
       return;
     }
     if (!st.isFile()) {
@@ -81,6 +115,14 @@ export async function discover(inputs: string[]): Promise<FoundFile[]> {
     out.push({ path: abs, kind: 'file', size: st.size, mtime_ms: st.mtimeMs, allocated: st.blocks * 512, note: null });
   }
 
-  for (const p of inputs) await visit(p);
+  for (const p of inputs) await visit(p, true);
   return out;
+}
+
+async function realpathOr(p: string): Promise<string> {
+  try {
+    return await fs.promises.realpath(p);
+  } catch {
+    return p;
+  }
 }

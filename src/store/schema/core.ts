@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS sources (
   stored INTEGER NOT NULL DEFAULT 0,  -- units present in events (here or in the copy it duplicates)
   skipped INTEGER NOT NULL DEFAULT 0, -- units not stored, each with a warning
   warnings INTEGER NOT NULL DEFAULT 0,
-  status TEXT NOT NULL,               -- ingesting | ok | damaged | duplicate | unknown-format | not-regular | unreadable
+  status TEXT NOT NULL,               -- ingesting | ok | damaged | duplicate | unknown-format | not-regular | unreadable | outside-evidence
   duplicate_of INTEGER,               -- source whose rows already hold this content (prefix)
   dedup_units INTEGER NOT NULL DEFAULT 0, -- leading units found already stored under duplicate_of
   mtime_ms INTEGER,
