@@ -67,14 +67,34 @@ export function mdCode(s: string, inTable = false): string {
 }
 
 /**
+ * What GitHub, GitLab and Jira turn into a link, a mention or a reference even when no markup
+ * character is involved: URLs and `www.` autolinks, e-mail autolinks, `@mentions`, `#12` / `!12`
+ * / `GH-12` references, `:emoji:` shortcodes, `user/repo#12`. Backslash escapes do not stop all of
+ * them on every renderer; a code span does, so such a token taken from a log is shown as code.
+ */
+const LIVE_TOKEN =
+  /(?:[a-z][a-z0-9+.-]*:\/\/|www\.)[^\s|`]+|[^\s|`@]+@[^\s|`@]+\.[^\s|`@]+|@[^\s|`]+|[^\s|`]*[#!]\d+[^\s|`]*|\bGH-\d+|:[a-z][a-z0-9_+-]*:/gi;
+
+function escapeProse(v: string): string {
+  return v.replace(/[\\`*_[\]<>|~&]/g, '\\$&');
+}
+
+/**
  * Plain Markdown text with every character that could start markup backslash-escaped: emphasis,
  * code, links, raw HTML and autolinks (`<`), entities (`&`), strikethrough and table pipes; a
- * block marker (`#`, `-`, `+`, `>`, `1.`) at the start is escaped too. Newlines become spaces so
- * a sentence or a table cell stays one line.
+ * block marker (`#`, `-`, `+`, `>`, `1.`) at the start is escaped too. Tokens a renderer would
+ * link or mention by themselves (LIVE_TOKEN) become code spans. Newlines become spaces so a
+ * sentence or a table cell stays one line.
  */
 export function mdText(s: string): string {
-  let v = visible(s.replace(/\r\n|\r|\n/g, ' '));
-  v = v.replace(/[\\`*_[\]<>|~&]/g, '\\$&');
+  const src = visible(s.replace(/\r\n|\r|\n/g, ' '));
+  let v = '';
+  let at = 0;
+  for (const m of src.matchAll(LIVE_TOKEN)) {
+    v += escapeProse(src.slice(at, m.index)) + mdCode(m[0]);
+    at = m.index! + m[0].length;
+  }
+  v += escapeProse(src.slice(at));
   const lead = /^(\s*)([#+\-=]|\d+(?=[.)]))/.exec(v);
   if (lead) {
     const at = lead[1].length;
