@@ -4,6 +4,11 @@ import path from 'node:path';
 import { CliError, EXIT_CODES } from './exit-codes.js';
 import { err, humanBytes, safeText } from './terminal.js';
 
+function positive(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new CliError(`${name} must be a positive number`, EXIT_CODES.usage);
+  return v;
+}
+
 export function ingestCommand(y: Argv): Argv {
   return y.command(
     'ingest <paths..>',
@@ -14,6 +19,16 @@ export function ingestCommand(y: Argv): Argv {
         .option('tz', { type: 'string', describe: "the host's IANA time zone, for timestamps that carry none (e.g. America/New_York)" })
         .option('boot-time', { type: 'string', describe: 'boot instant (ISO 8601 with offset, or epoch seconds) for uptime-only kernel lines' })
         .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' })
+        .option('max-decompressed-mib', {
+          type: 'number',
+          default: 65536,
+          describe: 'stop reading a compressed file after this many MiB of decompressed bytes (marked damaged)',
+        })
+        .option('max-ratio', {
+          type: 'number',
+          default: 200,
+          describe: 'stop reading a compressed file that expands more than this many times, past its first 16 MiB (a decompression bomb)',
+        })
         .option('verify', {
           type: 'boolean',
           default: false,
@@ -54,6 +69,8 @@ export function ingestCommand(y: Argv): Argv {
         tz: (argv.tz as string | undefined) ?? null,
         bootTime: (argv['boot-time'] as string | undefined) ?? null,
         verify: argv.verify === true,
+        maxDecompressedBytes: positive(argv['max-decompressed-mib'], '--max-decompressed-mib') * 1024 * 1024,
+        maxRatio: positive(argv['max-ratio'], '--max-ratio'),
         onProgress: showBar ? draw : undefined,
       });
       if (showBar) process.stderr.write('\r\x1b[K');

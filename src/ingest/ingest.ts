@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { discover, type FoundFile } from '../sources/discover.js';
-import { openDecoded, gzipHeaderMtime, type Compression } from '../sources/decompress.js';
+import { DEFAULT_DECODE_LIMITS, openDecoded, gzipHeaderMtime, type Compression, type DecodeLimits } from '../sources/decompress.js';
 import { orderRotations, stripCompressionSuffix, type Rotation } from '../sources/rotation.js';
 import { oneByOne, splitLineBatches, splitRecordBatches } from '../sources/units.js';
 import { FORMATS } from '../formats/registry.js';
@@ -40,6 +40,9 @@ export interface IngestOptions {
   onFile?: (s: SourceSummary) => void;
   /** Hash every file in full, even those whose size, mtime and ends match what is stored. */
   verify?: boolean;
+  /** Caps on what one compressed file may expand to (DEFAULT_DECODE_LIMITS when not given). */
+  maxDecompressedBytes?: number;
+  maxRatio?: number;
 }
 
 export interface IngestProgress {
@@ -81,6 +84,13 @@ export interface IngestResult {
 const WARNINGS_PER_KIND = 50;
 const PROBE_BYTES = 64 * 1024;
 const SPARSE_HASH_LIMIT = 64 * 1024 * 1024;
+
+function decodeLimits(opts: IngestOptions): DecodeLimits {
+  return {
+    maxBytes: opts.maxDecompressedBytes ?? DEFAULT_DECODE_LIMITS.maxBytes,
+    maxRatio: opts.maxRatio ?? DEFAULT_DECODE_LIMITS.maxRatio,
+  };
+}
 
 class RestartAttempt extends Error {
   constructor(readonly excludeSource: number) {
@@ -370,7 +380,12 @@ async function ingestOne(db: Db, job: Job, opts: IngestOptions, progress: Ingest
   // its holes would take hours. It is identified by size and mtime instead, and the manifest says so.
   const sparseHuge = f.size > SPARSE_HASH_LIMIT && f.allocated < f.size / 8;
   const existing = job.format ? (db.prepare(`SELECT * FROM sources WHERE path=?`).get(f.path) as SourceRow | undefined) : undefined;
-  const settled = existing && existing.status !== 'ingesting' && existing.format === job.format?.name;
+  // A file cut short by a decompression cap is read on from where it stopped (as a grown file is)
+  // when ingest runs again, with whatever caps that run has.
+  const cutByCap =
+    existing?.status === 'damaged' &&
+    !!db.prepare(`SELECT 1 FROM warnings WHERE source_id = ? AND src_line IS NULL AND message LIKE 'decompression stopped %'`).get(existing.id);
+  const settled = existing && existing.status !== 'ingesting' && existing.format === job.format?.name && !cutByCap;
   // A file of the same size and mtime whose first and last MiB hash alike is the file already
   // stored: an unchanged tree is recognised without reading it (--verify reads every byte again).
   const quick = sparseHuge || !job.format ? null : await quickSha256(f.path, f.size);
@@ -556,7 +571,8 @@ async function parseSource(
   };
 
   // Decoded bytes are hashed on the way through, with snapshots at prefix boundaries.
-  const dec = await openDecoded(f.path);
+  const limits = decodeLimits(opts);
+  const dec = await openDecoded(f.path, limits);
   const hash = crypto.createHash('sha256');
   let hashed = 0;
   let checkpoint: { at: number; digest: string | null } | null = ownPrefix ? { at: ownPrefix.bytes, digest: null } : null;
@@ -595,7 +611,7 @@ async function parseSource(
   // A prescan (e.g. month sequence for year inference) reads the file once more, cheaply.
   if (format.prescan && (!format.needsPrescan || !job.probe || format.needsPrescan(job.probe))) {
     const pre = format.prescan(ctx);
-    const dec2 = await openDecoded(f.path);
+    const dec2 = await openDecoded(f.path, limits);
     const it2 = format.readUnits
       ? oneByOne(format.readUnits(f.path))
       : format.unit === 'line'

@@ -53,12 +53,32 @@ export async function gzipHeaderMtime(path: string): Promise<number> {
 }
 
 const CHUNK = 256 * 1024;
+const MIB = 1024 * 1024;
+
+/**
+ * Caps on what one compressed file may expand to. A decompression bomb (a few MB of gzip holding
+ * tens of GB of zeros) would otherwise be read to the end. Logs compress 4 to 30 times, rarely
+ * past 100; deflate cannot exceed about 1030 to 1. Past a cap the file is marked damaged with a
+ * warning naming the cap and the option that raises it, and the rest of the tree is read.
+ */
+export interface DecodeLimits {
+  /** Decompressed bytes of one file at most. */
+  maxBytes: number;
+  /** Decompressed bytes per compressed byte at most, checked once RATIO_GRACE bytes came out. */
+  maxRatio: number;
+}
+
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxBytes: 64 * 1024 * MIB, maxRatio: 200 };
+/** Small files may expand more (a near-empty rotation of repeated lines): the ratio counts past this. */
+const RATIO_GRACE = 16 * MIB;
 
 /** Opens a file and yields its decompressed bytes. Never throws while iterating: damage is recorded. */
-export async function openDecoded(path: string): Promise<DecodedStream> {
+export async function openDecoded(path: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<DecodedStream> {
   const compression = detectCompression(await readMagic(path));
   let damage: Damage | null = null;
   let consumed = 0;
+  /** Compressed bytes the decoder itself took in, where it says (zlib), else what was read. */
+  let decoderIn: () => number = () => consumed;
   const raw = () => {
     const rs = fs.createReadStream(path, { highWaterMark: CHUNK });
     rs.on('data', (d) => (consumed += (d as Buffer).length));
@@ -68,6 +88,7 @@ export async function openDecoded(path: string): Promise<DecodedStream> {
   async function* fromNodeStream(make: () => NodeJS.ReadableStream & { bytesWritten?: number }): AsyncGenerator<Buffer> {
     const src = raw();
     const dec = make();
+    if (typeof dec.bytesWritten === 'number') decoderIn = () => dec.bytesWritten!;
     src.on('error', (e) => (dec as unknown as Readable).destroy(e));
     src.pipe(dec as unknown as NodeJS.WritableStream);
     // Old-style streams (unbzip2-stream is a `through` stream) are not async iterable: bridge them.
@@ -141,5 +162,35 @@ export async function openDecoded(path: string): Promise<DecodedStream> {
     default:
       chunks = plain();
   }
+  if (compression !== 'none') chunks = capped(chunks);
   return { compression, chunks, damage: () => damage, consumed: () => consumed };
+
+  async function* capped(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    let out = 0;
+    const it = src[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const { done, value } = await it.next();
+        if (done) return;
+        out += value.length;
+        const ratio = out / Math.max(1, decoderIn());
+        const overBytes = out > limits.maxBytes;
+        const overRatio = out > RATIO_GRACE && ratio > limits.maxRatio;
+        if (overBytes || overRatio) {
+          damage = {
+            compressed_offset: decoderIn(),
+            message: overBytes
+              ? `decompression stopped after ${Math.floor(limits.maxBytes / MIB)} MiB, the cap for one file (raise it with --max-decompressed-mib)`
+              : `decompression stopped after ${Math.floor(out / MIB)} MiB: the file expands ${Math.round(ratio)} to 1, past the cap of ${limits.maxRatio} to 1 (a decompression bomb, or raise it with --max-ratio)`,
+          };
+          const keep = overBytes ? value.length - (out - limits.maxBytes) : value.length;
+          if (keep > 0) yield value.subarray(0, keep);
+          return;
+        }
+        yield value;
+      }
+    } finally {
+      await it.return?.();
+    }
+  }
 }
