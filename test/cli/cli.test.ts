@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const CLI = path.resolve(__dirname, '../../dist/cli/main.js');
@@ -91,5 +92,34 @@ describe.skipIf(!fs.existsSync(CLI))('procforensics CLI', () => {
     const out = run(['sources', '--db', 'case.db'], dir).stdout;
     expect(out).not.toContain('\u001b');
     expect(out).toContain('x\\x1b[2Jy');
+  });
+
+  it('shows bidi overrides and zero-width characters from the evidence as escapes', () => {
+    fs.writeFileSync(path.join(dir, 'log', 'gpj.\u202eexe\u200b'), 'not a log\n');
+    run(['ingest', 'log', '--db', 'case.db', '--quiet'], dir);
+    const out = run(['sources', '--db', 'case.db'], dir).stdout;
+    expect(out).not.toMatch(/[\u202e\u200b]/);
+    expect(out).toContain('gpj.\\u202eexe\\u200b');
+  });
+
+  it('refuses a case of another schema version untouched, saying what to do', () => {
+    for (const [version, says] of [
+      ['99', /was written by a newer procforensics \(schema 99; this one reads \d+\): use that version or a newer one/],
+      ['2', /has schema 2, older than this procforensics's \d+: ingest the evidence again into a new case/],
+    ] as const) {
+      const file = path.join(dir, `v${version}.db`);
+      const d = new Database(file);
+      d.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); CREATE TABLE events (id INTEGER PRIMARY KEY)`);
+      d.prepare(`INSERT INTO meta VALUES ('schema_version', ?)`).run(version);
+      d.close();
+      const before = fs.readFileSync(file);
+      for (const cmd of [['ingest', 'log', '--db', file], ['incidents', '--db', file]]) {
+        const r = run(cmd, dir);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(says);
+        expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+      }
+      expect(fs.readFileSync(file).equals(before)).toBe(true);
+    }
   });
 });
