@@ -16,6 +16,7 @@ import { systemdCandidates } from './systemd.js';
 import { forkCandidates } from './forkfail.js';
 import { hostDownFor, panicCandidates, shutdownVerdict } from './hostdown.js';
 import { BootTimeline } from './boots.js';
+import { hangupCandidates } from './hangup.js';
 import { pacctCandidateStream, pacctCandidates } from './exit.js';
 
 export type { Incident, IncidentFilter } from './types.js';
@@ -55,6 +56,7 @@ const CAUSE_MODULES: ReadonlyArray<(db: Db, ev: EvidenceResolver) => Iterable<Ca
   systemdCandidates,
   forkCandidates,
   panicCandidates,
+  hangupCandidates,
 ];
 
 function moduleCandidates(db: Db, ev: EvidenceResolver): Candidate[] {

@@ -30,7 +30,7 @@ export interface Actor {
   session: number | null;
   from_host: string | null;
   tty: string | null;
-  via: 'sudo' | 'cron' | 'login-session' | 'systemd' | 'su' | 'kernel' | null;
+  via: 'sudo' | 'cron' | 'login-session' | 'session-hangup' | 'systemd' | 'su' | 'kernel' | null;
   /** The command line that did it (sudo COMMAND, cron CMD, proctitle). */
   command: string | null;
   /** The process that sent the signal, when known. */
