@@ -32,6 +32,8 @@ export interface Candidate {
   recommendations?: string[];
   /** false: only worth reporting when it explains a death another module saw, or when asked for the pid. */
   standalone: boolean;
+  /** A failed kill (ESRCH, EPERM): shown beside the verdict, never the cause of a death. */
+  attempt?: boolean;
   /** Kernel uptime of the decisive line: the same kernel line copied into several files shares it. */
   uptime_s?: number | null;
 }

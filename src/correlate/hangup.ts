@@ -21,9 +21,10 @@ const BEFORE_CLOSE_MS = 1500;
 const AFTER_CLOSE_MS = 2500;
 /** The session's own processes die of the same hangup: they are the session ending, not a victim of it. */
 const SESSION_PROGRAMS: ReadonlySet<string> = new Set([
-  'bash', 'sh', 'dash', 'zsh', 'ksh', 'mksh', 'fish', 'tcsh', 'csh', 'sshd', 'sshd-session', 'sudo', 'su', 'login', 'sftp-server',
-  '(sd-pam)', 'systemd', 'screen', 'tmux', 'mosh-server',
+  'sshd', 'sshd-session', 'sudo', 'su', 'login', 'sftp-server', '(sd-pam)', 'systemd', 'screen', 'tmux', 'mosh-server',
 ]);
+/** A shell is the session's own when a login program started it; a shell job (`bash -c …` put in the background) is a victim. */
+const SHELLS: ReadonlySet<string> = new Set(['bash', 'sh', 'dash', 'zsh', 'ksh', 'mksh', 'fish', 'tcsh', 'csh']);
 /** Login records that end a session. */
 const CLOSE_KINDS = ['session_closed', 'audit_USER_END', 'ssh_disconnect', 'ssh_closed'] as const;
 const PAGE = 2000;
@@ -70,9 +71,16 @@ const known = (v: string | null | undefined): v is string => !!v && v !== '?' &&
 
 export function* hangupCandidates(db: Db, ev: EvidenceResolver): Generator<Candidate> {
   const page = db.prepare(
-    `SELECT id, source_id, src_line, comm, pid, uid, begin_utc_ms, end_utc_ms FROM pacct_records
+    `SELECT id, source_id, src_line, comm, pid, ppid, uid, begin_utc_ms, end_utc_ms FROM pacct_records
      WHERE exit_signal = ${SIGHUP} AND (flags IS NULL OR (flags & ${AXSIG}) != 0) AND end_utc_ms IS NOT NULL AND id > ? ORDER BY id LIMIT ${PAGE}`,
   );
+  const parentAt = db.prepare(`SELECT comm FROM pacct_records WHERE pid = ? AND begin_utc_ms <= ? AND end_utc_ms >= ? LIMIT 1`);
+  const loginShell = (r: PacctRow & { ppid: number | null }) => {
+    if (r.ppid === 1) return false; // re-parented to init: its shell was gone, it was a job
+    if (r.ppid === null) return true;
+    const parent = parentAt.get(r.ppid, (r.begin_utc_ms ?? r.end_utc_ms) + 1000, r.end_utc_ms - 1000) as { comm: string | null } | undefined;
+    return !parent || parent.comm === null || SESSION_PROGRAMS.has(parent.comm);
+  };
   const killed = db.prepare(`SELECT 1 FROM signals WHERE target_pid = ? AND success = 'yes' AND ts_utc_ms BETWEEN ? AND ? LIMIT 1`);
   const exec = db.prepare(
     `SELECT source_id, src_line, user, auid, ses, tty, command, host FROM commands WHERE pid = ? AND via = 'execve' AND ts_utc_ms <= ? ORDER BY ts_utc_ms DESC LIMIT 1`,
@@ -94,11 +102,11 @@ export function* hangupCandidates(db: Db, ev: EvidenceResolver): Generator<Candi
   );
 
   for (let last = 0; ; ) {
-    const rows = page.all(last) as PacctRow[];
+    const rows = page.all(last) as Array<PacctRow & { ppid: number | null }>;
     if (!rows.length) return;
     last = rows[rows.length - 1]!.id;
     for (const r of rows) {
-      if (r.comm !== null && SESSION_PROGRAMS.has(r.comm)) continue;
+      if (r.comm !== null && (SESSION_PROGRAMS.has(r.comm) || (SHELLS.has(r.comm) && loginShell(r)))) continue;
       const end = r.end_utc_ms;
       // A kill syscall that reached it explains the death (the signal module says by whom).
       if (killed.get(r.pid, end - 10_000, end + AFTER_CLOSE_MS)) continue;

@@ -165,6 +165,10 @@ function toMergedIncident(g: Group, facts: CaseFacts, ev: EvidenceResolver, tl: 
       seen.add(evidenceKey(e));
       c.evidence.push({ ...e, decisive: false });
     }
+    if (o.attempt) {
+      c.alternatives!.push(`a failed kill attempt, not the cause: ${o.summary}`);
+      continue;
+    }
     if (o.cause === win.cause && (o.signal === null || win.signal === null || o.signal === win.signal)) continue;
     const agrees = o.signal !== null && o.signal === win.signal;
     c.alternatives!.push(`${agrees ? 'consistent' : 'weaker, not chosen'}: ${describeCandidate(o)}`);

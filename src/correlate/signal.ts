@@ -8,7 +8,7 @@
 import type { Db } from '../store/db.js';
 import type { Actor, EvidenceLine } from './types.js';
 import { type Session, reconstructSessions, sessionsAt } from './sessions.js';
-import { AUDIT_KILL_RULE, type Candidate, EvidenceResolver, ROUTINE_SIGNALS, auditId, decodeAuditHex, emptyActor, signalName } from './common.js';
+import { AUDIT_KILL_RULE, type Candidate, EvidenceResolver, ROUTINE_SIGNALS, auditId, decodeAuditHex, emptyActor, iso, signalName } from './common.js';
 import { signalNumber } from '../lookups/signals.js';
 import { type PacctRow, pacctText } from './exit.js';
 
@@ -321,9 +321,9 @@ export function* signalCandidates(db: Db, ev: EvidenceResolver): Generator<Candi
     if (s.signal !== null && NEVER_FATAL.has(s.signal)) continue;
     // A process signalling itself: a shell re-raising the hang-up or interrupt it received, abort().
     const self = s.sender_pid !== null && s.sender_pid === s.target_pid;
+    // A kill that failed is never the cause: ESRCH (-3) says the target was already gone, EPERM
+    // (-1) that the signal was refused. It is shown as an attempt beside whatever did end it.
     const failed = s.success === 'no';
-    // EPERM: the signal was refused, it cannot have ended the process.
-    if (failed && s.exit_code === -1) continue;
     const { actor, evidence, notes, recommendations } = resolver.resolve(s, s.target_comm);
     let syscallLine = s.src_line;
     let targetLine: number | null = null;
@@ -347,19 +347,41 @@ export function* signalCandidates(db: Db, ev: EvidenceResolver): Generator<Candi
         (sig !== null && ROUTINE_SIGNALS.has(sig) ? ' (a shell re-raises the hang-up or interrupt it received to end with that status)' : '') +
         (actor.user ? `; it ran in the login session of ${actor.user}` : '')
       : `${signalName(sig) ?? 'a signal'} sent to ${s.target_comm ?? 'pid'} ${s.target_comm ? `(pid ${s.target_pid})` : s.target_pid} by ${who}` +
-      (actor.command ? `: ${actor.command}` : '') +
-      (failed ? ` — the syscall returned ${s.exit_code ?? 'an error'} (no such process?)` : '');
+      (actor.command ? `: ${actor.command}` : '');
+    if (failed) {
+      const why = s.exit_code === -1 ? 'EPERM (-1): not permitted, the signal was not delivered' : s.exit_code === -3 ? 'ESRCH (-3): no such process, it had already exited' : `error ${s.exit_code ?? '?'}`;
+      evidence[0] = { ...evidence[0]!, decisive: false, role: `a kill attempt that failed: ${why}` };
+      yield {
+        cause: 'unknown',
+        attempt: true,
+        strength: 5,
+        host: s.host,
+        pid: s.target_pid!,
+        comm: s.target_comm,
+        time_ms: s.ts_utc_ms,
+        signal: null,
+        confidence: 'low',
+        summary:
+          `${who} tried to send ${signalName(sig) ?? 'a signal'} to ${s.target_comm ?? 'pid'} ${s.target_comm ? `(pid ${s.target_pid})` : s.target_pid} at ${iso(s.ts_utc_ms) ?? '?'}` +
+          (actor.command ? ` (${actor.command})` : '') +
+          `, but the syscall failed with ${why}; this attempt did not end the process`,
+        actor,
+        evidence,
+        missing: [...notes, 'how the process ended is not shown by this attempt: process accounting (pacct), a kernel line or the end of its session would say'],
+        standalone: false,
+      };
+      continue;
+    }
     const missing = [...notes];
-    if (failed) missing.push('the kill syscall reports failure: only process accounting (pacct) or a later sighting can say whether the process was already gone');
     yield {
       cause: 'signal',
-      strength: failed ? 50 : 85,
+      strength: 85,
       host: s.host,
       pid: s.target_pid!,
       comm: s.target_comm ?? (self ? s.sender_comm : null),
       time_ms: s.ts_utc_ms,
       signal: sig,
-      confidence: failed || self ? 'medium' : actor.kind === 'unknown' ? 'medium' : 'high',
+      confidence: self ? 'medium' : actor.kind === 'unknown' ? 'medium' : 'high',
       summary,
       actor,
       evidence,

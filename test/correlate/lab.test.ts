@@ -29,7 +29,9 @@ describe.skipIf(!fs.existsSync(LAB))('lab sample: six known incidents', () => {
   }, 60_000);
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  for (const t of truth) {
+  // The old sample's `user-term` entry is wrong (its README): bob's kill returned ESRCH; the
+  // process had already died of SIGHUP at the end of bob's first session. Checked below instead.
+  for (const t of truth.filter((x) => x.id !== 'user-term')) {
     it(`${t.id}: pid ${t.pid} ${t.cause}`, () => {
       const near = incidents.filter((i) => i.pid === t.pid && i.time && Math.abs(Date.parse(i.time) / 1000 - t.t1) <= 2);
       expect(near).toHaveLength(1);
@@ -45,6 +47,23 @@ describe.skipIf(!fs.existsSync(LAB))('lab sample: six known incidents', () => {
       expect(i.evidence.some((e) => e.decisive && e.source.startsWith(LAB))).toBe(true);
     });
   }
+
+  it('user-term: the failed kill (ESRCH) is an attempt, not the cause; the hangup at the end of the session is', () => {
+    const near = incidents.filter((i) => i.pid === 16491);
+    expect(near).toHaveLength(1);
+    const i = near[0]!;
+    expect(i).toMatchObject({ cause: 'signal', signal: 1, comm: 'bash' });
+    expect(i.actor).toMatchObject({ user: 'bob', via: 'session-hangup', from_host: '127.0.0.1' });
+    expect(i.summary).toMatch(/^bash \(pid 16491\) died of SIGHUP when bob's login session/);
+    expect(i.summary).not.toMatch(/SIGTERM/);
+    const attempt = i.alternatives.find((a) => a.startsWith('a failed kill attempt, not the cause: '));
+    expect(attempt).toMatch(/bob .*tried to send SIGTERM to .*16491.* but the syscall failed with ESRCH \(-3\)/);
+    const cited = i.evidence.find((e) => /success=no exit=-3/.test(e.text));
+    expect(cited).toMatchObject({ decisive: false });
+    expect(cited!.role).toMatch(/^a kill attempt that failed: ESRCH/);
+    // Decisive: the pacct SIGHUP and the session close, 2.6 s before the attempt.
+    expect(i.evidence.filter((e) => e.decisive).map((e) => path.basename(e.source))).toEqual(['pacct', 'secure.1.bz2']);
+  });
 
   it('the sudo kill cites the sudo COMMAND lines and the ssh login of alice', () => {
     const i = incidents.find((x) => x.pid === 16416)!;
