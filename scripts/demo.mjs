@@ -30,13 +30,16 @@ if (typeof findIncidents !== 'function') {
 // eslint-disable-next-line no-control-regex
 const clean = (s) => String(s).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
-const logDir = path.join(repo, 'samples', 'lab-debian12', 'var', 'log');
+const sample = path.join(repo, 'samples', 'lab-debian12');
+// The evidence of the sample: its /var/log, the users' shell histories and a `dmesg -T` dump
+// (README.md, truth.json and verify.txt describe it and are not read).
+const evidence = [path.join(sample, 'var', 'log'), path.join(sample, 'home'), path.join(sample, 'dmesg-T.txt')];
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'procforensics-demo-'));
 const dbPath = path.join(work, 'case.db');
 const outDir = path.join(repo, 'reports');
 
-console.log(`ingesting ${path.relative(repo, logDir)} → ${dbPath}`);
-const res = await api.ingest([logDir], { db: dbPath, tz: null, bootTime: null });
+console.log(`ingesting ${evidence.map((p) => path.relative(repo, p)).join(', ')} → ${dbPath}`);
+const res = await api.ingest(evidence, { db: dbPath, tz: null, bootTime: null });
 console.log(`  ${res.files} files, ${res.newEvents} events, ${res.warnings} warnings, ${(res.elapsed_ms / 1000).toFixed(1)} s`);
 
 const db = api.openCaseDb(dbPath, { readonly: true });

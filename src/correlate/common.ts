@@ -34,6 +34,8 @@ export interface Candidate {
   standalone: boolean;
   /** A failed kill (ESRCH, EPERM): shown beside the verdict, never the cause of a death. */
   attempt?: boolean;
+  /** Other processes the same sender killed in the same moment. */
+  other_victims?: Array<{ pid: number; comm: string | null }>;
   /** Kernel uptime of the decisive line: the same kernel line copied into several files shares it. */
   uptime_s?: number | null;
 }
@@ -225,6 +227,9 @@ const GAP_SCAN_LINES = 5_000;
 export class CaseFacts {
   readonly hasAudit: boolean;
   readonly hasKillAudit: boolean;
+  /** Kill syscalls are audited, but only from senders with a login uid (no record without one). */
+  readonly killAuditNeedsLoginUid: boolean;
+  readonly killRuleKeys: string[];
   readonly hasPacct: boolean;
   readonly hasKernel: boolean;
   readonly coverage: Coverage[];
@@ -238,6 +243,9 @@ export class CaseFacts {
     const one = (sql: string) => !!db.prepare(sql).get();
     this.hasAudit = one(`SELECT 1 FROM audit_records LIMIT 1`) || one(`SELECT 1 FROM signals LIMIT 1`);
     this.hasKillAudit = one(`SELECT 1 FROM signals LIMIT 1`);
+    // Every audited sender had a login uid: the loaded rule most likely filters `auid!=4294967295`.
+    this.killAuditNeedsLoginUid = this.hasKillAudit && !one(`SELECT 1 FROM signals WHERE sender_auid IS NULL LIMIT 1`);
+    this.killRuleKeys = (db.prepare(`SELECT DISTINCT audit_key FROM signals WHERE audit_key IS NOT NULL LIMIT 5`).pluck().all() as string[]);
     this.hasPacct = one(`SELECT 1 FROM pacct_records LIMIT 1`);
     this.hasKernel = one(`SELECT 1 FROM segments WHERE kernel_lines > 0 LIMIT 1`);
     // One row per source (segments are few: one per boot a file shows).
@@ -293,6 +301,13 @@ export class CaseFacts {
         out.push(`no audit log in the evidence: with auditd running and the rule \`${AUDIT_KILL_RULE}\`, the sender of any signal would be recorded`);
       } else if (!this.hasKillAudit) {
         out.push(`the audit log holds no kill-syscall records: no audit rule for kill syscalls was loaded; add \`${AUDIT_KILL_RULE}\``);
+      } else if (this.killAuditNeedsLoginUid) {
+        const keys = this.killRuleKeys.length ? ` (key ${this.killRuleKeys.join(', ')})` : '';
+        out.push(
+          `kill syscalls are audited${keys}, but every recorded sender has a login uid: the rule in force most likely records only senders with \`-F auid!=4294967295\`, ` +
+            `so a sender without one (a service, a daemon or a job started at boot) leaves no record; that is the likely sender here. ` +
+            `The rule \`${AUDIT_KILL_RULE}\` (no auid filter) would have recorded it`,
+        );
       }
     }
     if (!this.hasPacct) out.push('no process accounting (pacct): with acct/psacct enabled every process end records its exit status or killing signal');
@@ -333,6 +348,7 @@ export function toIncident(c: Candidate): Incident {
     missing_evidence: c.missing ?? [],
     alternatives: c.alternatives ?? [],
     recommendations: c.recommendations ?? [],
+    ...(c.other_victims?.length ? { other_victims: c.other_victims } : {}),
   };
 }
 

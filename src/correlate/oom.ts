@@ -317,6 +317,36 @@ export function parseOomLines(lines: Iterable<KernelLine>): OomKill[] {
   return kills;
 }
 
+const signedAdj = (adj: number | null) => (adj === null ? '?' : adj > 0 ? `+${adj}` : String(adj));
+
+/**
+ * The kernel picks the task with the highest badness: its rss, swap and page tables, plus
+ * oom_score_adj thousandths of the memory it may use (mm/oom_kill.c oom_badness); -1000 is never
+ * picked. When the victim is not the largest task of the table, its adj (or the larger tasks'
+ * exemption) is why: said here, and the tasks passed over are kept in the details.
+ */
+function whyChosen(d: OomDetails, victimPid: number): string | null {
+  const victim = d.tasks.find((t) => t.pid === victimPid);
+  if (!victim || d.victim_rank === null || d.victim_rank <= 1) return null;
+  const larger = d.tasks.filter((t) => t.rank < victim.rank);
+  if (!larger.length) return null;
+  d.passed_over = larger.map((t) => ({ pid: t.pid, name: t.name, rss_mib: t.rss_mib, oom_score_adj: t.oom_score_adj }));
+  const exempt = larger.filter((t) => t.oom_score_adj === -1000);
+  const lower = larger.filter((t) => t.oom_score_adj !== -1000 && t.oom_score_adj !== null && victim.oom_score_adj !== null && t.oom_score_adj < victim.oom_score_adj);
+  const parts: string[] = [];
+  const name = (t: OomTask) => `${t.name} (pid ${t.pid}, ${t.rss_mib !== null ? `${fmtMib(t.rss_mib)} resident` : 'size ?'}, oom_score_adj ${signedAdj(t.oom_score_adj)})`;
+  if (lower.length) {
+    parts.push(
+      `chosen over the larger ${lower.map(name).join(', ')} because its oom_score_adj is ${signedAdj(victim.oom_score_adj)}, which adds to its badness score`,
+    );
+  }
+  if (exempt.length) parts.push(`${exempt.map(name).join(', ')} ${exempt.length > 1 ? 'are' : 'is'} exempt (oom_score_adj -1000 is never chosen)`);
+  const rest = larger.filter((t) => !lower.includes(t) && !exempt.includes(t));
+  if (rest.length && !parts.length) parts.push(`chosen over the larger ${rest.map(name).join(', ')} (the badness score counts swap and page tables too)`);
+  d.why_chosen = parts.join('; ') || null;
+  return d.why_chosen;
+}
+
 // notable_lines 'oom' marks a superset of these lines at ingest (src/store/notable.ts).
 const KERNEL_SQL = `
   SELECT e.source_id AS source_id, e.src_line AS src_line, e.ts_utc_ms AS ts_utc_ms, e.host AS host, e.uptime_s AS uptime_s,
@@ -352,7 +382,8 @@ function toCandidate(k: OomKill, ev: EvidenceResolver): Candidate {
         : `; ${k.trigger_comm}${k.trigger_pid !== null ? ` (pid ${k.trigger_pid})` : ''} triggered it by allocating`
       : '';
   const rank = d.victim_rank !== null ? `, rank ${d.victim_rank} of ${d.tasks.length} by RSS` : '';
-  const summary = `kernel OOM killer: ${where}; killed ${k.victim_comm} (pid ${k.victim_pid}${rss}${rank})${trig}${d.unit ? ` [${d.unit}]` : ''}`;
+  const why = whyChosen(d, k.victim_pid);
+  const summary = `kernel OOM killer: ${where}; killed ${k.victim_comm} (pid ${k.victim_pid}${rss}${rank})${trig}${d.unit ? ` [${d.unit}]` : ''}${why ? `; ${why}` : ''}`;
   const missing: string[] = [];
   if (!k.header_seen) {
     missing.push(

@@ -36,7 +36,20 @@ interface SignalRow {
   target_pid: number | null;
   target_comm: string | null;
   signal: number | null;
+  pid_arg?: number | null;
 }
+
+/** Programs that send a signal from an interactive screen (top's and htop's `k`), not a command line. */
+const INTERACTIVE_SENDERS: ReadonlySet<string> = new Set(['top', 'htop', 'atop', 'btop', 'glances']);
+/** A history line this long before the kill can be the command that sent it (top stays open for minutes). */
+const HISTORY_LOOKBACK_MS = 30 * 60_000;
+
+function victimMentioned(cmd: string, pid: number | null, comm: string | null): boolean {
+  return (pid !== null && new RegExp(`(^|[^0-9])${pid}([^0-9]|$)`).test(cmd)) || (!!comm && cmd.includes(comm));
+}
+
+/** Kills of one sender this close together are one command (`kill -9 a b c`, `kill -- -PGID`). */
+const SAME_COMMAND_MS = 1000;
 
 interface LoginRow {
   source_id: number;
@@ -316,6 +329,14 @@ export function* signalCandidates(db: Db, ev: EvidenceResolver): Generator<Candi
     `SELECT src_line, record_type, fields_json FROM audit_records WHERE source_id = ? AND audit_stamp = ? AND record_type IN ('SYSCALL', 'OBJ_PID')
      AND src_line BETWEEN ? - 64 AND ? ORDER BY src_line`,
   );
+  const siblings = db.prepare(
+    `SELECT DISTINCT target_pid, target_comm FROM signals WHERE sender_pid = ? AND success = 'yes' AND target_pid IS NOT NULL AND target_pid > 0
+       AND target_pid <> ? AND ts_utc_ms BETWEEN ? AND ? AND (? IS NULL OR host IS NULL OR host = ?) ORDER BY target_pid LIMIT 50`,
+  );
+  const historyOf = db.prepare(
+    `SELECT source_id, src_line, command, ts_utc_ms FROM commands WHERE via = 'history' AND user = ? AND ts_utc_ms BETWEEN ? AND ?
+     ORDER BY ts_utc_ms DESC, src_line DESC LIMIT 10`,
+  );
   for (const s of signalRows(db)) {
     // Default action ignore/stop/continue (signal(7)): such a signal cannot have ended the process.
     if (s.signal !== null && NEVER_FATAL.has(s.signal)) continue;
@@ -373,7 +394,40 @@ export function* signalCandidates(db: Db, ev: EvidenceResolver): Generator<Candi
       continue;
     }
     const missing = [...notes];
+    // One command, several victims: a group kill reaches every member, a shell's `kill a b c` or
+    // `kill $(…)` sends one syscall per pid from the same process.
+    const group = s.pid_arg != null && s.pid_arg < -1 ? -s.pid_arg : null;
+    if (group !== null) actor.process_group = group;
+    const others =
+      s.sender_pid !== null && s.ts_utc_ms !== null && !self
+        ? (siblings.all(s.sender_pid, s.target_pid, s.ts_utc_ms - SAME_COMMAND_MS, s.ts_utc_ms + SAME_COMMAND_MS, s.host, s.host) as Array<{ target_pid: number; target_comm: string | null }>).map(
+            (r) => ({ pid: r.target_pid, comm: r.target_comm }),
+          )
+        : [];
+    let how = '';
+    if (group !== null) how += `; it was a member of process group ${group}, which the kill was sent to (kill -- -${group})`;
+    if (others.length) {
+      how += `; the same ${group !== null ? 'kill' : 'command'} also killed ${others.map((o) => `${o.comm ?? '?'} (pid ${o.pid})`).join(', ')}`;
+    }
+    // The user's shell history (stamped with HISTTIMEFORMAT): the command typed before the kill.
+    const typed =
+      actor.user && s.ts_utc_ms !== null && actor.via !== 'cron'
+        ? (historyOf.all(actor.user, s.ts_utc_ms - HISTORY_LOOKBACK_MS, s.ts_utc_ms + 1000) as Array<{ source_id: number; src_line: number; command: string; ts_utc_ms: number }>)
+        : [];
+    const sender = s.sender_comm ?? '';
+    const hist =
+      typed.find((h) => (victimMentioned(h.command, s.target_pid, s.target_comm) || KILL_CMD.test(h.command)) && h.command.length > 0) ??
+      typed.find((h) => sender !== '' && h.command.split(/\s+/)[0]!.endsWith(sender));
+    if (hist) {
+      evidence.push(ev.line(hist.source_id, hist.src_line, { role: `${actor.user}'s shell history: the command typed before the signal` }));
+    }
+    if (s.sender_comm && INTERACTIVE_SENDERS.has(s.sender_comm) && actor.user) {
+      how +=
+        `; it was sent interactively from ${s.sender_comm} (its kill command)` +
+        (hist ? `: ${actor.user}'s shell history shows only \`${hist.command}\`` : ', which no shell history records');
+    }
     yield {
+      ...(others.length ? { other_victims: others } : {}),
       cause: 'signal',
       strength: 85,
       host: s.host,
@@ -382,7 +436,7 @@ export function* signalCandidates(db: Db, ev: EvidenceResolver): Generator<Candi
       time_ms: s.ts_utc_ms,
       signal: sig,
       confidence: self ? 'medium' : actor.kind === 'unknown' ? 'medium' : 'high',
-      summary,
+      summary: summary + how,
       actor,
       evidence,
       missing,

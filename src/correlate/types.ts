@@ -37,6 +37,8 @@ export interface Actor {
   sender_pid?: number | null;
   sender_comm?: string | null;
   sender_exe?: string | null;
+  /** kill(-N): the signal went to every member of process group N. */
+  process_group?: number | null;
 }
 
 export interface OomTask {
@@ -71,6 +73,10 @@ export interface OomDetails {
   gfp_mask: string | null;
   order: number | null;
   tasks: OomTask[];
+  /** Larger tasks of the table that the kernel did not choose (victim not the largest). */
+  passed_over?: Array<{ pid: number; name: string; rss_mib: number | null; oom_score_adj: number | null }>;
+  /** Why this victim and not a larger task: oom_score_adj, or -1000 (exempt). */
+  why_chosen?: string | null;
 }
 
 export interface Incident {
@@ -97,6 +103,8 @@ export interface Incident {
   alternatives: string[];
   /** Advice: what to change so it cannot happen silently again. */
   recommendations: string[];
+  /** Other processes the same sender killed in the same moment (one command, a group kill). */
+  other_victims?: Array<{ pid: number; comm: string | null }>;
 }
 
 export interface IncidentFilter {

@@ -657,6 +657,7 @@ export class AuditParser implements UnitParser {
       sender_proctitle: proctitle,
       signal,
       audit_key: text(f.key),
+      pid_arg: name === 'pidfd_send_signal' ? null : argAsInt32(f.a0),
     };
     const targets = g.records.filter((r) => r.type === 'OBJ_PID');
     if (targets.length) {

@@ -402,6 +402,9 @@ function foldCopies(rows: readonly FoldMember[], srcOrder: (id: number) => numbe
   return groups;
 }
 
+/** Programs that send a signal from an interactive screen (top's `k`), not from a command line. */
+const INTERACTIVE_SENDERS: ReadonlySet<string> = new Set(['top', 'htop', 'atop', 'btop', 'glances']);
+
 function pidLabel(pid: number | null | undefined): string {
   return pid === null || pid === undefined ? 'pid unknown' : `pid ${pid}`;
 }
@@ -434,6 +437,15 @@ function buildAnswer(inc: Incident, whenMs: number | null): Span[] {
       break;
     }
     case 'signal': {
+      if (a.via === 'session-hangup') {
+        out.push({ t: ` died of ${sig ?? 'SIGHUP'}` }, ...when, { t: ' when the login session of ' }, a.user ? { v: a.user } : { t: 'its user' });
+        const where: Span[] = [];
+        if (a.from_host) where.push({ t: 'from ' }, { v: a.from_host });
+        if (a.tty) where.push({ t: `${where.length ? ', ' : ''}on ` }, { v: a.tty });
+        if (where.length) out.push({ t: ' (' }, ...where, { t: ')' });
+        out.push({ t: ' ended: the hangup at logout ended it, as it was neither detached (nohup, setsid) nor a service' });
+        break;
+      }
       out.push({ t: ` was killed with ${sig ?? 'a signal'}` }, ...when);
       if (a.via === 'sudo' && a.user) {
         out.push({ t: ' by ' }, { v: a.user });
@@ -447,12 +459,22 @@ function buildAnswer(inc: Incident, whenMs: number | null): Span[] {
       } else if (a.user) {
         out.push({ t: ' by ' }, { v: a.user });
         if (a.from_host) out.push({ t: ' (logged in from ' }, { v: a.from_host }, { t: ')' });
-        if (a.command) out.push({ t: ' running ' }, { v: a.command });
+        if (a.sender_comm && INTERACTIVE_SENDERS.has(a.sender_comm)) out.push({ t: ' interactively from ' }, { v: a.sender_comm }, { t: ' (its kill command)' });
+        else if (a.command) out.push({ t: ' running ' }, { v: a.command });
         else if (a.sender_comm) out.push({ t: ' through ' }, { v: a.sender_comm });
       } else if (a.sender_comm || a.sender_pid) {
         out.push({ t: ' sent by ' }, ...(a.sender_comm ? [{ v: a.sender_comm } as Span] : []), { t: ` (${pidLabel(a.sender_pid)})` });
         out.push({ t: '; the user behind it is not in the logs' });
       } else out.push({ t: '; who sent it is not in the logs' });
+      if (a.process_group != null) out.push({ t: `, as a member of process group ${a.process_group}` });
+      if (inc.other_victims?.length) {
+        out.push({ t: '; the same command also killed ' });
+        inc.other_victims.forEach((o, i) => {
+          if (i) out.push({ t: ', ' });
+          if (o.comm) out.push({ v: o.comm }, { t: ` (pid ${o.pid})` });
+          else out.push({ t: `pid ${o.pid}` });
+        });
+      }
       break;
     }
     case 'crash':
@@ -580,6 +602,7 @@ function rankTasks(inc: Incident, maxTasks: number): ReportModel['oom'] {
   all.sort((a, b) => (b.rss_mib ?? -1) - (a.rss_mib ?? -1) || a.pid - b.pid);
   all.forEach((t, i) => (t.rank = i + 1));
   if (pagesAssumed) notes.push('RSS computed from pages assuming 4 KiB pages.');
+  if (o.why_chosen) notes.push(`Why this victim: ${o.why_chosen.replace(/^chosen/, 'it was chosen')}.`);
   notes.push('RSS is resident memory when the kernel printed the table; the OOM killer also weighs page tables, swap and oom_score_adj.');
   // Keep the victim and the trigger visible even when they fall below the cap.
   const shown = all.filter((t, i) => i < maxTasks || t.victim || t.trigger);

@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS signals (
   sender_uid INTEGER, sender_user TEXT, sender_auid INTEGER, sender_auser TEXT,
   sender_ses INTEGER, sender_tty TEXT, sender_proctitle TEXT,
   target_pid INTEGER, target_comm TEXT, target_uid INTEGER, target_ses INTEGER,
-  signal INTEGER, audit_key TEXT
+  signal INTEGER, audit_key TEXT,
+  pid_arg INTEGER                     -- the pid as the caller passed it: -N = process group N, -1 = every process
 );
 CREATE INDEX IF NOT EXISTS signals_target ON signals(target_pid);
 
