@@ -147,7 +147,26 @@ export function hostDownFor(
 const PANIC = /^Kernel panic - not syncing: (.*)$/;
 const CPU = /^CPU: \d+ (?:UID: \d+ )?PID: (\d+) Comm: (\S+)/;
 
-/** Kernel panics with the task that was running (the `CPU: … PID: … Comm:` line right after). */
+/** How far back from a panic its cause and the running task's line are looked for. */
+const PANIC_LOOKBACK_LINES = 300;
+
+/** What led to a panic, nearest first (formats.md §1.11; kernel/hung_task.c; lib/bug.c). */
+const PANIC_CAUSES: ReadonlyArray<{ re: RegExp; say: (m: RegExpExecArray) => string }> = [
+  { re: /^Out of memory and no killable processes/, say: () => 'the OOM killer found no process it could kill' },
+  { re: /^Out of memory: (compulsory|system-wide) panic_on_oom is enabled/, say: (m) => `an OOM with vm.panic_on_oom=${m[1] === 'compulsory' ? '2' : '1'} (${m[1]}): the kernel panics instead of killing a process` },
+  { re: /^out of memory(?: from page fault)?\. (Compulsory )?panic_on_oom is selected/, say: (m) => `an OOM with vm.panic_on_oom${m[1] ? '=2 (compulsory)' : '=1'}: the kernel panics instead of killing a process` },
+  { re: /^INFO: task (\S+):(\d+) blocked for more than (\d+) seconds/, say: (m) => `a hung task: ${m[1]} (pid ${m[2]}) blocked for more than ${m[3]} s` },
+  { re: /^(?:BUG: |kernel BUG at |Oops: |general protection fault)(.*)$/, say: (m) => `a kernel bug: ${m[0]!.slice(0, 120)}` },
+  { re: /^(\S.{0,40}) invoked oom-killer:/, say: (m) => `${m[1]} invoked the OOM killer` },
+];
+const TASK_ROW = /^\[\s*(\d+)\]\s+-?\d+\s+\d+\s+(?:-?\d+\s+)+(\S.*)$/;
+
+/**
+ * Kernel panics, each one host-down incident: the task that was running (the `CPU: … PID: …
+ * Comm:` line after the panic, else the one before it in the same report), what led to it (an
+ * OOM with no killable process or panic_on_oom, a hung task, a BUG), and the processes the OOM
+ * report's task table shows running.
+ */
 export function panicCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
   const out: Candidate[] = [];
   for (const p of db
@@ -159,20 +178,63 @@ export function panicCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
     const why = PANIC.exec(p.message)?.[1] ?? p.message;
     let pid: number | null = null;
     let comm: string | null = null;
+    let cpuLine: number | null = null;
     for (const n of ev.lines.range(p.source_id, p.src_line + 1, p.src_line + 5)) {
       const m = CPU.exec(n.message);
       if (m) {
         pid = Number(m[1]);
         comm = m[2]!;
+        cpuLine = n.src_line;
         break;
       }
     }
+    // Before the panic: its cause, the report's CPU line, the task table (lines of the same boot).
+    const before = [...ev.lines.range(p.source_id, Math.max(1, p.src_line - PANIC_LOOKBACK_LINES), p.src_line - 1)].filter(
+      (l) => l.program === 'kernel' && (p.boot_key === null || l.boot_key === null || l.boot_key === p.boot_key),
+    );
+    let cause: { text: string; line: number } | null = null;
+    const running = new Map<number, string>();
+    for (let i = before.length - 1; i >= 0; i--) {
+      const l = before[i]!;
+      const msg = l.message.trim();
+      if (!cause) {
+        for (const c of PANIC_CAUSES) {
+          const m = c.re.exec(msg);
+          if (m) {
+            cause = { text: c.say(m), line: l.src_line };
+            break;
+          }
+        }
+      }
+      if (pid === null) {
+        const m = CPU.exec(msg);
+        if (m) {
+          pid = Number(m[1]);
+          comm = m[2]!;
+          cpuLine = l.src_line;
+        }
+      }
+      const t = TASK_ROW.exec(msg);
+      if (t) running.set(Number(t[1]), t[2]!.trim());
+      if (/^Kernel panic - not syncing:/.test(msg)) break; // an earlier panic: another boot's story
+    }
     if (pid === null) continue;
+    const names = [...running.entries()].map(([tp, name]) => `${name} (${tp})`);
+    const summary =
+      `kernel panic while ${comm} (pid ${pid}) was running: ${why}` +
+      (cause && !why.includes(cause.text) ? `; before it, ${cause.text}` : '') +
+      (names.length ? `; ${names.length} process(es) were running by the OOM report's task table: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''}` : '');
+    const evidence = [ev.line(p.source_id, p.src_line, { role: 'kernel panic', decisive: true })];
+    if (cause) evidence.push(ev.line(p.source_id, cause.line, { role: `what led to the panic: ${cause.text}`, decisive: true }));
+    if (cpuLine !== null) evidence.push(ev.line(p.source_id, cpuLine, { role: `the task running on that CPU: ${comm} (pid ${pid})` }));
     out.push({
       cause: 'host-down', strength: 80, host: p.host, pid, comm, time_ms: p.ts_utc_ms, boot: p.boot_key, signal: null, confidence: 'high',
-      summary: `kernel panic while ${comm} (pid ${pid}) was running: ${why}`,
+      summary,
       actor: { ...emptyActor('kernel'), via: 'kernel' },
-      evidence: [ev.line(p.source_id, p.src_line, { role: 'kernel panic', decisive: true })],
+      evidence,
+      recommendations: /panic_on_oom/.test(`${why} ${cause?.text ?? ''}`)
+        ? ['vm.panic_on_oom turns every OOM into a host crash: set it to 0 unless a reboot is wanted, and give the host memory or limits']
+        : [],
       standalone: true,
     });
   }

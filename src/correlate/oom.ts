@@ -34,11 +34,11 @@ const SUMMARY = /^oom-kill:(constraint=.*)$/;
 const SELECT = /^(?:(.*?): )?[Kk]ill process (\d+) \((.*)\) score (\d+) or (?:sacrifice child|a child)/;
 /** formats.md §1.8: one regex for every `Killed process` variant. */
 const KILLED =
-  /^(?:(Out of memory(?: \(oom_kill_allocating_task\))?|Memory cgroup out of memory): )?Killed process (\d+)(?:, UID (\d+),)? \((.*)\)(?:, UID (\d+))?(?:,? (?:total-vm|vsz):(\d+)kB, anon-rss:(\d+)kB, file-rss:(\d+)kB(?:, shmem-rss:(\d+)kB)?(?:, UID:(\d+) pgtables:(\d+)kB oom_score_adj:(-?\d+))?)?\.?$/;
+  /^(?:(Out of [Mm]emory(?: \(oom_kill_allocating_task\))?|Memory cgroup out of memory): )?Killed process (\d+)(?:, UID (\d+),)? \((.*)\)(?:, UID (\d+))?(?:,? (?:total-vm|vsz):(\d+)kB, anon-rss:(\d+)kB, file-rss:(\d+)kB(?:, shmem-rss:(\d+)kB)?(?:, UID:(\d+) pgtables:(\d+)kB oom_score_adj:(-?\d+))?)?\.?$/;
 /** A `Killed process` line cut by a mail client or a console: keep pid and comm. */
-const KILLED_LOOSE = /^(?:(Out of memory(?: \(oom_kill_allocating_task\))?|Memory cgroup out of memory): )?Killed process (\d+)(?:, UID (\d+),)? \(([^)]*)\)/;
+const KILLED_LOOSE = /^(?:(Out of [Mm]emory(?: \(oom_kill_allocating_task\))?|Memory cgroup out of memory): )?Killed process (\d+)(?:, UID (\d+),)? \(([^)]*)\)/;
 /** Cut right after the pid (mail wrapping): the comm comes from the summary or the task table. */
-const KILLED_PID_ONLY = /^(?:(Out of memory(?: \(oom_kill_allocating_task\))?|Memory cgroup out of memory): )?Killed process (\d+)\s*$/;
+const KILLED_PID_ONLY = /^(?:(Out of [Mm]emory(?: \(oom_kill_allocating_task\))?|Memory cgroup out of memory): )?Killed process (\d+)\s*$/;
 const REAPER = /^oom_reaper: reaped process (\d+) \((.*)\)/;
 const OOM_GROUP = /^Tasks in (\S+) are going to be killed due to memory\.oom\.group set/;
 const SUPPRESSED = /(?:oom_kill_process|dump_header|out_of_memory)[^:]*: \d+ callbacks suppressed|printk: \d+ messages suppressed/;
@@ -383,7 +383,12 @@ function toCandidate(k: OomKill, ev: EvidenceResolver): Candidate {
       : '';
   const rank = d.victim_rank !== null ? `, rank ${d.victim_rank} of ${d.tasks.length} by RSS` : '';
   const why = whyChosen(d, k.victim_pid);
-  const summary = `kernel OOM killer: ${where}; killed ${k.victim_comm} (pid ${k.victim_pid}${rss}${rank})${trig}${d.unit ? ` [${d.unit}]` : ''}${why ? `; ${why}` : ''}`;
+  // Before 5.2 the kernel could sacrifice a child of the task it chose (`… or sacrifice child`).
+  const child =
+    k.chosen && k.chosen.pid !== k.victim_pid
+      ? `; the kernel chose ${k.chosen.comm} (pid ${k.chosen.pid}, score ${k.chosen.score}) and killed its child ${k.victim_comm} (pid ${k.victim_pid}) instead`
+      : '';
+  const summary = `kernel OOM killer: ${where}; killed ${k.victim_comm} (pid ${k.victim_pid}${rss}${rank})${trig}${d.unit ? ` [${d.unit}]` : ''}${child}${why ? `; ${why}` : ''}`;
   const missing: string[] = [];
   if (!k.header_seen) {
     missing.push(

@@ -14,8 +14,9 @@
 // the indent shared by the file's recognisable kernel lines is the paste's, and is removed (the raw
 // line is kept by the pipeline).
 //
-// Detection is deliberately weak (score 5): the file's first lines must be mostly kernel-shaped and
-// carry several known kernel phrases, and any stamped format (dmesg, syslog) claims such files first.
+// Detection is deliberately weak (score 5): most lines of the probe must be kernel-shaped and carry
+// several known kernel phrases (prose before the paste is fine), and any stamped format (dmesg,
+// syslog) claims such files first.
 import type { FormatModule, ParseContext, ParseOutput, Prescan, Probe, Unit, UnitParser } from './types.js';
 import { extractMessageFacts } from './messages/index.js';
 
@@ -86,10 +87,16 @@ function indentOf(text: string): number {
   return i;
 }
 
-/** How many of the first lines are looked at, and how many must look like kernel text. */
-const PROBE_LINES = 30;
-const MIN_SHAPED_SHARE = 0.7;
+/**
+ * The whole probe is looked at, and most of its lines must look like kernel text: a bug report or
+ * a mail often opens with a few lines of prose before the paste.
+ */
+const PROBE_LINES = 400;
+const MIN_SHAPED_SHARE = 0.5;
 const MIN_PHRASES = 2;
+/** With more distinct kernel phrases, a larger share of prose around the paste is accepted. */
+const MANY_PHRASES = 3;
+const MIN_SHAPED_SHARE_MANY = 0.35;
 
 export function kernelTextScore(probe: Probe): number {
   // A NUL or other control bytes: a binary file.
@@ -111,7 +118,9 @@ export function kernelTextScore(probe: Probe): number {
     if (p || kernelShaped(l)) shaped++;
   }
   if (stamped > 0) return 0;
-  return phrases.size >= MIN_PHRASES && shaped / lines.length >= MIN_SHAPED_SHARE ? 5 : 0;
+  const share = shaped / lines.length;
+  const ok = (phrases.size >= MIN_PHRASES && share >= MIN_SHAPED_SHARE) || (phrases.size >= MANY_PHRASES && share >= MIN_SHAPED_SHARE_MANY);
+  return ok ? 5 : 0;
 }
 
 /** The paste's indent: the most common indent of the phrase lines (the kernel prints them at column 0). */

@@ -34,6 +34,8 @@ export interface Unit {
   text: string;
   /** For line units: true when the line was longer than the cap and was cut. */
   truncated: boolean;
+  /** The line as read, when `text` was rewritten before parsing (a line-number prefix cut off). */
+  raw?: string;
 }
 
 /** One row of the `events` table, without its provenance (the pipeline adds that). */

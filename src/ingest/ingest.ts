@@ -8,6 +8,7 @@ import { discover, type FoundFile } from '../sources/discover.js';
 import { DEFAULT_DECODE_LIMITS, openDecoded, gzipHeaderMtime, type Compression, type DecodeLimits } from '../sources/decompress.js';
 import { orderRotations, stripCompressionSuffix, type Rotation } from '../sources/rotation.js';
 import { oneByOne, splitLineBatches, splitRecordBatches } from '../sources/units.js';
+import { isLineNumbered, unnumberedBatches, unnumberedProbe } from '../sources/numbered.js';
 import { FORMATS } from '../formats/registry.js';
 import type { EventRow, FactRow, FactTable, FormatModule, ParseContext, ParseOutput, Probe, RecordStart, Unit } from '../formats/types.js';
 import { getMeta, openCaseDb, setMeta, type Db } from '../store/db.js';
@@ -204,6 +205,8 @@ interface Job {
   recordSize: number;
   /** quickSha256 of the file, stored with the source for the next unchanged check. */
   quick?: string | null;
+  /** A line-numbered excerpt: the numbers are cut off before parsing (src/sources/numbered.ts). */
+  numbered?: boolean;
 }
 
 async function planJobs(files: FoundFile[]): Promise<Job[]> {
@@ -216,6 +219,7 @@ async function planJobs(files: FoundFile[]): Promise<Job[]> {
     let probe: Probe | null = null;
     let compression: Compression = 'none';
     let recordSize = 0;
+    let numbered = false;
     if (file.kind === 'file') {
       const head = await readHead(path);
       compression = head.compression;
@@ -240,12 +244,25 @@ async function planJobs(files: FoundFile[]): Promise<Job[]> {
           }
         }
         if (format?.unit === 'record') recordSize = format.recordSize!(probe);
+        // Nothing claims it as it is: a line-numbered excerpt of a log is still that log.
+        if (!format && !sparse && isLineNumbered(probe.head)) {
+          const bare = unnumberedProbe(probe);
+          for (const f of candidates) {
+            if (f.unit !== 'line' || f.readUnits) continue;
+            const score = f.detect(bare);
+            if (score > best) {
+              best = score;
+              format = f;
+            }
+          }
+          if (format) numbered = true;
+        }
       }
       if (sparse && !format) {
         file.note = `sparse file: ${file.size} bytes apparent, ${file.allocated} allocated; not read`;
       }
     }
-    jobs.push({ file, rotation, rank, format, probe, compression, recordSize });
+    jobs.push({ file, rotation, rank, format, probe: numbered && probe ? unnumberedProbe(probe) : probe, compression, recordSize, numbered });
   }
   // Formats with exact times first (they anchor zones and boots for the others); within a format,
   // families in order and each family oldest first (orderRotations already did that).
@@ -541,7 +558,7 @@ async function parseSource(
       }
       unitState = 1;
       if (inPrefix) return;
-      writer.event({ src_line: current.index, src_offset: current.offset }, row, current.text || current.bytes.toString('hex'));
+      writer.event({ src_line: current.index, src_offset: current.offset }, row, current.raw ?? (current.text || current.bytes.toString('hex')));
     },
     part() {
       if (current && unitState === 0) unitState = 1;
@@ -600,10 +617,11 @@ async function parseSource(
     else unitNotes.set(unit, [message]);
   };
   // Units come a decoded chunk at a time: one await per chunk, not per line.
+  const lineBatches = (it: AsyncIterable<Unit[]>) => (job.numbered ? unnumberedBatches(it) : it);
   const batches = format.readUnits
     ? oneByOne(format.readUnits(f.path))
     : format.unit === 'line'
-      ? splitLineBatches(tap(dec.chunks), { onNote })
+      ? lineBatches(splitLineBatches(tap(dec.chunks), { onNote }))
       : splitRecordBatches(tap(dec.chunks), job.recordSize, (offset, bytes) =>
           warnRow(null, offset, `torn tail: ${bytes} bytes after the last whole ${job.recordSize}-byte record at offset ${offset}`),
         );
@@ -615,7 +633,7 @@ async function parseSource(
     const it2 = format.readUnits
       ? oneByOne(format.readUnits(f.path))
       : format.unit === 'line'
-        ? splitLineBatches(dec2.chunks, { onNote: () => {} })
+        ? lineBatches(splitLineBatches(dec2.chunks, { onNote: () => {} }))
         : splitRecordBatches(dec2.chunks, job.recordSize, () => {});
     for await (const batch of it2) for (const u of batch) pre.observe(u);
     ctx.prescan = pre.result();
@@ -709,7 +727,10 @@ async function parseSource(
   parser.end?.(out);
   const damage = dec.damage();
   if (damage) warnRow(null, damage.compressed_offset, `${damage.message} (in ${f.path} at compressed byte ${damage.compressed_offset ?? '?'}); every line before it was kept`);
-  const timeNotes = parser.timeNotes?.() ?? null;
+  const parserNotes = parser.timeNotes?.() ?? null;
+  const timeNotes = job.numbered
+    ? [parserNotes, 'a line-numbered excerpt: the number before each line was cut off before parsing (the stored raw lines keep it)'].filter(Boolean).join('; ')
+    : parserNotes;
 
   const contentSha = hash.digest('hex');
   const isDuplicate = prefix !== null && prefix.owner !== existing?.id;

@@ -402,6 +402,9 @@ function foldCopies(rows: readonly FoldMember[], srcOrder: (id: number) => numbe
   return groups;
 }
 
+/** Userspace OOM killers (formats.md §6.8, §6.10): they kill on memory pressure, not the kernel. */
+const USERSPACE_OOM_KILLERS: ReadonlySet<string> = new Set(['earlyoom', 'systemd-oomd', 'oomd', 'nohang']);
+
 /** Programs that send a signal from an interactive screen (top's `k`), not from a command line. */
 const INTERACTIVE_SENDERS: ReadonlySet<string> = new Set(['top', 'htop', 'atop', 'btop', 'glances']);
 
@@ -417,8 +420,16 @@ function buildAnswer(inc: Incident, whenMs: number | null): Span[] {
   const out: Span[] = [...who];
   switch (inc.cause) {
     case 'oom-kill': {
-      out.push({ t: ' was killed by the kernel OOM killer' }, ...when);
       const o = inc.oom;
+      const daemon = !o && a.sender_comm && USERSPACE_OOM_KILLERS.has(a.sender_comm) ? a.sender_comm : null;
+      if (daemon) {
+        // earlyoom, systemd-oomd: a daemon's own decision under memory pressure; the kernel's OOM
+        // killer did not run (there is no kernel OOM report to cite).
+        out.push({ t: ' was killed by ' }, { v: daemon }, { t: `${a.sender_pid != null ? ` (pid ${a.sender_pid})` : ''}, a userspace OOM killer, with ${sig ?? 'a signal'}` }, ...when);
+        out.push({ t: ' because memory was running low; the kernel OOM killer did not act' });
+        break;
+      }
+      out.push({ t: ' was killed by the kernel OOM killer' }, ...when);
       const trig = inc.trigger;
       const trigSpans: Span[] =
         trig && trig.pid !== null && trig.pid !== inc.pid
@@ -431,8 +442,10 @@ function buildAnswer(inc: Incident, whenMs: number | null): Span[] {
         out.push(o.oom_memcg ? { v: o.oom_memcg } : { t: '(not named)' });
       } else if (o && (o.scope === 'cpuset' || o.scope === 'mempolicy')) {
         out.push(...trigSpans, { t: ` could not allocate memory within its ${o.scope}` });
-      } else {
+      } else if (o && o.scope === 'global') {
         out.push(...trigSpans, { t: ' could not allocate memory and the whole system was out of memory' });
+      } else {
+        out.push(...trigSpans, { t: ' could not allocate memory (the evidence does not say whether the whole system or a cgroup ran out)' });
       }
       break;
     }
