@@ -92,17 +92,23 @@ export async function openDecoded(path: string, limits: DecodeLimits = DEFAULT_D
     src.on('error', (e) => (dec as unknown as Readable).destroy(e));
     src.pipe(dec as unknown as NodeJS.WritableStream);
     // Old-style streams (unbzip2-stream is a `through` stream) are not async iterable: bridge them.
+    // On damage the bridge is ended, not destroyed: what the decoder produced before the damage and
+    // the bridge still buffers is read to the end first (a busy machine buffers more of it).
     const pass = new PassThrough();
-    dec.on('error', (e) => pass.destroy(e));
+    let failure: { err: Error; at: number } | null = null;
+    dec.on('error', (e) => {
+      failure ??= { err: e as Error, at: typeof dec.bytesWritten === 'number' ? dec.bytesWritten : consumed };
+      pass.end();
+    });
     dec.pipe(pass);
     try {
       for await (const chunk of pass) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
     } catch (err) {
-      const at = typeof dec.bytesWritten === 'number' ? dec.bytesWritten : consumed;
-      damage = { compressed_offset: at, message: `${compression} stream damaged: ${(err as Error).message}` };
+      failure ??= { err: err as Error, at: typeof dec.bytesWritten === 'number' ? dec.bytesWritten : consumed };
     } finally {
       src.destroy();
     }
+    if (failure) damage = { compressed_offset: failure.at, message: `${compression} stream damaged: ${failure.err.message}` };
   }
 
   async function* plain(): AsyncGenerator<Buffer> {
