@@ -101,14 +101,43 @@ export async function openDecoded(path: string, limits: DecodeLimits = DEFAULT_D
       pass.end();
     });
     dec.pipe(pass);
+    let delivered = 0;
     try {
-      for await (const chunk of pass) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+      for await (const chunk of pass) {
+        const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+        delivered += b.length;
+        yield b;
+      }
     } catch (err) {
       failure ??= { err: err as Error, at: typeof dec.bytesWritten === 'number' ? dec.bytesWritten : consumed };
     } finally {
       src.destroy();
     }
-    if (failure) damage = { compressed_offset: failure.at, message: `${compression} stream damaged: ${failure.err.message}` };
+    if (!failure) return;
+    damage = { compressed_offset: failure.at, message: `${compression} stream damaged: ${failure.err.message}` };
+    // A stream that errors drops what it had decoded but not yet handed on (more of it on a busy
+    // machine). gzip is decoded again, tolerantly (Z_SYNC_FLUSH: no error at a cut end), and what
+    // follows the bytes already delivered is handed on: everything before the damage, every time.
+    if (compression === 'gzip') yield* gzipTail(delivered);
+  }
+
+  async function* gzipTail(skip: number): AsyncGenerator<Buffer> {
+    const dec = zlib.createGunzip({ chunkSize: CHUNK, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const src = fs.createReadStream(path, { highWaterMark: CHUNK });
+    src.on('error', (e) => dec.destroy(e));
+    src.pipe(dec);
+    let seen = 0;
+    try {
+      for await (const chunk of dec as AsyncIterable<Buffer>) {
+        const end = seen + chunk.length;
+        if (end > skip) yield seen >= skip ? chunk : chunk.subarray(skip - seen);
+        seen = end;
+      }
+    } catch {
+      // The damage itself: what came before it has been handed on.
+    } finally {
+      src.destroy();
+    }
   }
 
   async function* plain(): AsyncGenerator<Buffer> {
