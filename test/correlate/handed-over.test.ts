@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findIncidents, ingest, listSources, openCaseDb } from '../../src/index.js';
 import { buildReportModel } from '../../src/report/model.js';
 import type { Incident } from '../../src/correlate/types.js';
+import { acctV3 } from './fixture.js';
 
 const OOM_5X = [
   'java invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0',
@@ -24,12 +25,17 @@ const OOM_5X = [
 const stamped = (lines: string[], from = 9123.4567) => lines.map((l, i) => `[${(from + i * 0.0001).toFixed(6).padStart(12)}] ${l}`);
 const PROSE = Array.from({ length: 12 }, (_, i) => `Hi all, this is line ${i} of a long description of what we saw on the build farm last night.`);
 
+const GS = '\x1d';
+const T_CRON = 1796170000; // 2026-12-01T23:26:40Z
+
 interface Scenario {
   name: string;
-  files: Record<string, string>;
+  files: Record<string, string | Buffer>;
   format?: string;
   pid: number;
   want: Partial<Pick<Incident, 'cause' | 'signal' | 'comm'>>;
+  actor?: Partial<Incident['actor']>;
+  command?: string;
   summary?: RegExp;
   answer?: RegExp;
   notAnswer?: RegExp;
@@ -137,6 +143,25 @@ const SCENARIOS: Scenario[] = [
     answer: /was killed by earlyoom \(pid 812\), a userspace OOM killer, with SIGTERM \(15\) .* the kernel OOM killer did not act/,
     notAnswer: /kernel OOM killer at|whole system was out of memory/,
   },
+  {
+    name: "a cron job's timeout: the sender is timeout, run by cron for root",
+    files: {
+      'cron.log': `2026-12-01T18:26:35.100000-05:00 vm CRON[30000]: (root) CMD ([30001] timeout 5 /srv/batch/bin/slow-task)\n`,
+      'audit.log': [
+        `type=LOGIN msg=audit(${T_CRON - 5}.090:500): pid=30000 uid=0 old-auid=4294967295 auid=0 tty=(none) old-ses=4294967295 ses=60 res=1${GS}UID="root" OLD-AUID="unset" AUID="root"`,
+        `type=USER_START msg=audit(${T_CRON - 5}.095:501): pid=30000 uid=0 auid=0 ses=60 msg='op=PAM:session_open grantors=pam_loginuid,pam_env,pam_permit,pam_unix acct="root" exe="/usr/sbin/cron" hostname=? addr=? terminal=cron res=success'${GS}UID="root" AUID="root"`,
+        `type=SYSCALL msg=audit(${T_CRON}.120:502): arch=c000003e syscall=62 success=yes exit=0 a0=7533 a1=f a2=0 a3=0 items=0 ppid=30001 pid=30002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=60 comm="timeout" exe="/usr/bin/timeout" key="kill"${GS}ARCH=x86_64 SYSCALL=kill AUID="root" UID="root" GID="root" EUID="root" SUID="root" FSUID="root" EGID="root" SGID="root" FSGID="root"`,
+        `type=OBJ_PID msg=audit(${T_CRON}.120:502): opid=30003 oauid=0 ouid=0 oses=60 ocomm="slow-task"${GS}OAUID="root" OUID="root"`,
+        `type=PROCTITLE msg=audit(${T_CRON}.120:502): proctitle=74696D656F75740035002F7372762F62617463682F62696E2F736C6F772D7461736B`,
+      ].join('\n') + '\n',
+      pacct: acctV3({ flags: 0x10, exitStatus: 15, pid: 30003, ppid: 30002, btime_s: T_CRON - 5, elapsed_s: 5, comm: 'slow-task' }),
+    },
+    pid: 30003,
+    want: { cause: 'signal', signal: 15, comm: 'slow-task' },
+    actor: { user: 'root', via: 'cron', sender_comm: 'timeout' },
+    command: 'timeout 5 /srv/batch/bin/slow-task',
+    summary: /by a cron job of root/,
+  },
 ];
 
 describe('kernel text as handed over, and disappearances the lab sample lacks', () => {
@@ -162,6 +187,8 @@ describe('kernel text as handed over, and disappearances the lab sample lacks', 
         expect(mine, JSON.stringify(findIncidents(db).map((i) => [i.pid, i.cause, i.summary]))).toHaveLength(1);
         const i = mine[0]!;
         expect(i).toMatchObject(sc.want);
+        if (sc.actor) expect(i.actor).toMatchObject(sc.actor);
+        if (sc.command) expect(i.actor.command).toContain(sc.command);
         if (sc.summary) expect(i.summary).toMatch(sc.summary);
         const answer = buildReportModel(db, i).answer_text;
         if (sc.answer) expect(answer).toMatch(sc.answer);
