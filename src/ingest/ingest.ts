@@ -21,6 +21,7 @@ import { SCHEMA_SQL, SOURCE_OWNED_TABLES } from '../store/schema/index.js';
 import { runPostPasses } from './postpasses.js';
 import { inferOffsetContext } from '../time/zone-inference.js';
 import { civilToMs, ZoneConverter } from '../time/civil.js';
+import { parseBootTime } from '../time/anchor.js';
 
 export { UsageError };
 
@@ -99,9 +100,13 @@ class RestartAttempt extends Error {
   }
 }
 
-export async function ingest(inputs: string[], opts: IngestOptions): Promise<IngestResult> {
+export async function ingest(inputs: string[], given: IngestOptions): Promise<IngestResult> {
   const started = Date.now();
+  let opts = given;
   if (opts.tz && !ZoneConverter.isValid(opts.tz)) throw new UsageError(`--tz: unknown IANA time zone '${opts.tz}'`);
+  if (opts.bootTime && parseBootTime(opts.bootTime) === null) {
+    throw new UsageError(`--boot-time: '${opts.bootTime}' is neither epoch seconds nor an ISO 8601 time with a UTC offset (e.g. 2026-11-21T08:00:00Z)`);
+  }
   for (const p of inputs) {
     if (!fs.existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
   }
@@ -124,6 +129,8 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
       setMeta(db, 'boot_time', opts.bootTime);
       optionsChanged = true;
     }
+    // The case keeps what it was told: --tz and --boot-time given once hold for later runs.
+    opts = { ...opts, tz: opts.tz ?? getMeta(db, 'tz'), bootTime: opts.bootTime ?? getMeta(db, 'boot_time') };
     const found = await discover(inputs);
     const dbReal = safeRealpath(opts.db);
     const files = found.filter((f) => f.path !== dbReal && !f.path.startsWith(dbReal + '-'));
@@ -350,6 +357,8 @@ interface SourceRow {
   mtime_ms: number | null;
   local_lines: number;
   quick_sha256: string | null;
+  shift_ms: number;
+  time_notes: string | null;
 }
 
 /** Removes what an interrupted attempt left behind, so a rerun equals a clean run. */
@@ -506,6 +515,8 @@ async function parseSource(
   }
 
   const writer = new BatchWriter(db, sourceId);
+  // A grown file whose times alignment corrected: its new local lines get the same correction.
+  writer.localShiftMs = existing?.shift_ms ?? 0;
   let prefix: Prefix | null = ownPrefix;
   let prefixChecked = false;
   const prefixStartUnits = ownPrefix ? ownPrefix.units : 0;
@@ -728,9 +739,12 @@ async function parseSource(
   const damage = dec.damage();
   if (damage) warnRow(null, damage.compressed_offset, `${damage.message} (in ${f.path} at compressed byte ${damage.compressed_offset ?? '?'}); every line before it was kept`);
   const parserNotes = parser.timeNotes?.() ?? null;
-  const timeNotes = job.numbered
-    ? [parserNotes, 'a line-numbered excerpt: the number before each line was cut off before parsing (the stored raw lines keep it)'].filter(Boolean).join('; ')
-    : parserNotes;
+  // What alignment said of the file's earlier lines stays said (and holds for the new ones).
+  const kept = existing?.shift_ms ? (existing.time_notes ?? '').split('; ').filter((n) => n.startsWith('shifted by ')) : [];
+  const timeNotes =
+    [parserNotes, job.numbered ? 'a line-numbered excerpt: the number before each line was cut off before parsing (the stored raw lines keep it)' : null, ...kept]
+      .filter(Boolean)
+      .join('; ') || null;
 
   const contentSha = hash.digest('hex');
   const isDuplicate = prefix !== null && prefix.owner !== existing?.id;

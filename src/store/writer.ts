@@ -13,6 +13,9 @@ interface Provenance {
 const TABLE_NAME = /^[a-z_]+$/;
 const COLUMN_NAME = /^[a-z_][a-z0-9_]*$/;
 
+/** Fact tables whose time is the time of their line (what alignment shifts with the line: src/time/align.ts). */
+export const SHIFTED_WITH_LINE: ReadonlySet<string> = new Set(['logins', 'commands', 'process_ends', 'services', 'audit_loss', 'boot_anchors']);
+
 /** Rows per multi-row INSERT: fewer calls into SQLite, well under its parameter limit. */
 const ROWS_PER_STATEMENT = 16;
 
@@ -87,6 +90,10 @@ export class BatchWriter {
   private rowsInTx = 0;
   /** Events written with a local wall time: alignment pairs only such sources. */
   localLines = 0;
+  /** Subtracted from local and year-inferred times as they are written (a grown, already aligned file). */
+  localShiftMs = 0;
+  /** The unit whose event was shifted: its facts' times are shifted too. */
+  private shiftedLine = -1;
   /** Per boot segment of this source: what the `segments` table summarises (see mergeSegments). */
   private readonly segs = new Map<string | null, SegmentSummary>();
   private readonly factStatements = new Map<string, FactStatement>();
@@ -152,8 +159,13 @@ export class BatchWriter {
     }
   }
 
-  event(p: Provenance, e: EventRow, raw: string): void {
+  event(p: Provenance, e0: EventRow, raw: string): void {
     this.begin();
+    let e = e0;
+    if (this.localShiftMs && e.ts_utc_ms !== null && (e.ts_quality === 'local_assumed' || e.ts_quality === 'year_inferred')) {
+      e = { ...e, ts_utc_ms: e.ts_utc_ms - this.localShiftMs };
+      this.shiftedLine = p.src_line;
+    }
     const [msgStart, messageText] = messageColumns(raw, e.message);
     this.lines.push([
       p.src_line, p.src_offset, e.ts_utc_ms, e.ts_quality, e.host, e.program, e.pid, e.uptime_s ?? null, e.boot_key ?? null,
@@ -175,8 +187,12 @@ export class BatchWriter {
     this.counted();
   }
 
-  fact(p: Provenance, table: FactTable, row: FactRow): void {
+  fact(p: Provenance, table: FactTable, row0: FactRow): void {
     this.begin();
+    let row = row0;
+    if (this.shiftedLine === p.src_line && typeof row.ts_utc_ms === 'number' && SHIFTED_WITH_LINE.has(table)) {
+      row = { ...row, ts_utc_ms: row.ts_utc_ms - this.localShiftMs };
+    }
     let key = table;
     for (const k in row) if (row[k] !== undefined) key += ',' + k;
     const st = this.factStatement(key, table, row);

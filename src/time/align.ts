@@ -10,6 +10,7 @@ import type { Db } from '../store/db.js';
 import type { PostPassOptions } from '../ingest/postpasses.js';
 import { formatOffset } from './zone-inference.js';
 import { BlockEditor, L, LineStore } from '../store/lines.js';
+import { SHIFTED_WITH_LINE } from '../store/writer.js';
 
 const QUARTER_HOUR_MS = 15 * 60 * 1000;
 const DAY_MS = 86400000;
@@ -17,7 +18,7 @@ const DAY_MS = 86400000;
 const PAIR_TOLERANCE_MS = 10000;
 
 /** Tables whose rows carry a time copied from their line, shifted together with the events. */
-const TIMED_FACT_TABLES = ['logins', 'commands', 'process_ends', 'services', 'audit_loss', 'boot_anchors', 'notable_lines'] as const;
+const TIMED_FACT_TABLES = [...SHIFTED_WITH_LINE, 'notable_lines'];
 
 
 /** Rows read per page where a pass checks each row against its line (no statement may run inside another). */
@@ -252,8 +253,9 @@ export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[]
       }
       others.push({ source_id: id, local });
     }
+    const alreadyShifted = new Set(db.prepare(`SELECT id FROM sources WHERE shift_ms <> 0`).pluck().all() as number[]);
     for (const o of others) {
-      if (paired.has(o.source_id)) continue;
+      if (paired.has(o.source_id) || alreadyShifted.has(o.source_id)) continue;
       const delta = (o.local ? offset : 0) + (fromMtime(o.source_id) ? days * DAY_MS : 0);
       if (delta === 0) continue;
       shifts.push({
@@ -280,7 +282,7 @@ export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[]
       }
     };
   });
-  const note = db.prepare(`UPDATE sources SET time_notes = coalesce(time_notes || '; ', '') || ? WHERE id = ?`);
+  const note = db.prepare(`UPDATE sources SET time_notes = coalesce(time_notes || '; ', '') || ?, shift_ms = shift_ms + ? WHERE id = ?`);
   for (const s of shifts) {
     // Facts first (the shift keeps each line's quality, which selects the facts to move).
     for (const shift of shiftFacts) shift(s.delta_ms, s.source_id);
@@ -291,7 +293,7 @@ export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[]
       return true;
     });
     lines.clear();
-    note.run(s.how, s.source_id);
+    note.run(s.how, s.delta_ms, s.source_id);
   }
   return shifts;
 }

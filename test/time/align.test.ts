@@ -72,6 +72,67 @@ describe('aligning local times on exact ones', () => {
   });
 });
 
+describe('a shifted file that grows', () => {
+  it('keeps its shift and its note, and gives the new lines the same correction', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-align-grow-'));
+    try {
+      const log = path.join(tmp, 'var/log');
+      fs.mkdirSync(log, { recursive: true });
+      const line = (l: (typeof LOGINS)[number]) => `${traditional(l.utc, -360)} web1 sshd[${l.pid}]: Accepted publickey for ${l.user} from ${l.host} port 50022 ssh2: RSA SHA256:x`;
+      fs.writeFileSync(path.join(log, 'secure'), LOGINS.map(line).join('\n') + '\n');
+      fs.writeFileSync(
+        path.join(log, 'wtmp'),
+        Buffer.concat(LOGINS.map((l) => utmpRecord({ type: USER_PROCESS, pid: l.pid, line: 'pts/0', id: 'ts/0', user: l.user, host: l.host, sec: l.utc / 1000 + 1 }))),
+      );
+      const mtime = new Date(Date.UTC(2026, 10, 21));
+      for (const f of ['secure', 'wtmp']) fs.utimesSync(path.join(log, f), mtime, mtime);
+      const dbFile = path.join(tmp, 'case.db');
+      await ingest([log], { db: dbFile });
+      // The file grows by a login that wtmp does not have (wtmp rotated, say): nothing new to pair.
+      const later = { pid: 4300, user: 'carol', host: '10.1.2.5', utc: Date.UTC(2026, 10, 20, 19, 30, 0) };
+      fs.appendFileSync(path.join(log, 'secure'), line(later) + '\n');
+      fs.utimesSync(path.join(log, 'secure'), mtime, mtime);
+      await ingest([log], { db: dbFile });
+      const d = openCaseDb(dbFile, { readonly: true });
+      try {
+        const times = d.prepare(`SELECT e.ts_utc_ms FROM events e JOIN sources s ON s.id = e.source_id WHERE s.path LIKE '%/secure' ORDER BY e.src_line`).pluck().all();
+        expect(times).toEqual([...LOGINS, later].map((l) => l.utc));
+        const s = d.prepare(`SELECT time_notes, shift_ms FROM sources WHERE path LIKE '%/secure'`).get() as { time_notes: string; shift_ms: number };
+        expect(s.shift_ms).toBe(-6 * 3_600_000);
+        expect(s.time_notes).toContain('shifted by zone offset UTC-06:00');
+        expect(d.prepare(`SELECT ts_utc_ms FROM logins WHERE kind = 'ssh_accepted' AND pid = 4300`).pluck().get()).toBe(later.utc);
+      } finally {
+        d.close();
+      }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps --tz given once for later runs, and refuses a --boot-time it cannot read', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-tz-kept-'));
+    try {
+      const log = path.join(tmp, 'log');
+      fs.mkdirSync(log);
+      fs.writeFileSync(path.join(log, 'messages'), 'Nov 20 09:00:00 web1 app[1]: first\n');
+      const dbFile = path.join(tmp, 'case.db');
+      await ingest([log], { db: dbFile, tz: 'Asia/Tokyo' });
+      fs.writeFileSync(path.join(log, 'secure'), 'Nov 20 10:00:00 web1 app[2]: second\n');
+      await ingest([log], { db: dbFile });
+      const d = openCaseDb(dbFile, { readonly: true });
+      try {
+        const t = d.prepare(`SELECT e.ts_utc_ms FROM events e JOIN sources s ON s.id = e.source_id WHERE s.path LIKE '%/secure'`).pluck().get() as number;
+        expect(new Date(t).toISOString().slice(11, 16)).toBe('01:00');
+      } finally {
+        d.close();
+      }
+      await expect(ingest([log], { db: dbFile, bootTime: 'yesterday at noon' })).rejects.toThrow(/--boot-time: 'yesterday at noon' is neither epoch seconds nor an ISO 8601 time/);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a host with sudo in secure and audit, no wtmp (UTC+09:00)', () => {
   it('finds the offset from sudo commands paired with audit USER_CMD', async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-align-sudo-'));
