@@ -5,6 +5,7 @@
 import type { Db } from '../store/db.js';
 import { isoUtc } from '../time/civil.js';
 import { LineStore } from '../store/lines.js';
+import { signalName as lookupSignalName } from '../lookups/signals.js';
 import type { Actor, Cause, Confidence, EvidenceLine, Incident, OomDetails } from './types.js';
 
 export interface Candidate {
@@ -40,18 +41,10 @@ export interface Candidate {
   uptime_s?: number | null;
 }
 
-/** Linux x86/arm generic signal numbers (signal(7)). */
-export const SIGNAL_NAMES: Readonly<Record<number, string>> = {
-  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
-  9: 'SIGKILL', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM',
-  16: 'SIGSTKFLT', 17: 'SIGCHLD', 18: 'SIGCONT', 19: 'SIGSTOP', 20: 'SIGTSTP', 21: 'SIGTTIN', 22: 'SIGTTOU',
-  23: 'SIGURG', 24: 'SIGXCPU', 25: 'SIGXFSZ', 26: 'SIGVTALRM', 27: 'SIGPROF', 28: 'SIGWINCH', 29: 'SIGIO',
-  30: 'SIGPWR', 31: 'SIGSYS',
-};
-
+/** The signal's name from the one signal table (src/lookups/signals.ts), or `signal N`. */
 export function signalName(sig: number | null | undefined): string | null {
   if (sig === null || sig === undefined) return null;
-  return SIGNAL_NAMES[sig] ?? (sig >= 34 && sig <= 64 ? `SIGRTMIN+${sig - 34}` : `signal ${sig}`);
+  return lookupSignalName(sig) ?? `signal ${sig}`;
 }
 
 /** Signals a process dies of as a matter of course (terminal hang-up, Ctrl-C, closed pipe). */
@@ -357,8 +350,6 @@ export function describeCandidate(c: Candidate): string {
   return `${c.cause}${sig} at ${iso(c.time_ms) ?? 'unknown time'}: ${c.summary}`;
 }
 
-/** Which copy of a line gives the most trustworthy instant (an uptime-anchored kernel line beats dmesg -T). */
-export const TIME_RANK: Readonly<Record<string, number>> = { exact: 0, uptime_anchored: 1, year_inferred: 2, local_assumed: 3 };
 
 /** A row of `process_ends` (src/store/schema/facts.ts). */
 export interface ProcessEndRow {

@@ -6,9 +6,10 @@
 // only when their times are close, their comms agree and they are not of different boots. `boot` is
 // the identity boots.ts gives (journal boot id, else the boot's start instant), never a per-file key.
 import type { Db } from '../store/db.js';
+import { timeQualityRank } from '../time/quality.js';
 import type { LineStore } from '../store/lines.js';
 import type { EvidenceLine, Incident, IncidentFilter } from './types.js';
-import { type Candidate, CaseFacts, EvidenceResolver, TIME_RANK, describeCandidate, iso, sameHost, toIncident } from './common.js';
+import { type Candidate, CaseFacts, EvidenceResolver, describeCandidate, iso, sameHost, toIncident } from './common.js';
 import { oomCandidates } from './oom.js';
 import { loggedKillCandidates, signalCandidates } from './signal.js';
 import { crashCandidates } from './crash.js';
@@ -180,7 +181,7 @@ function toMergedIncident(g: Group, facts: CaseFacts, ev: EvidenceResolver, tl: 
   // uptime-anchored kernel line beats dmesg -T, whose wall times come from btime, whole seconds).
   const timed = g.members.filter((m) => m.cause === win.cause && m.time_ms !== null);
   if (timed.length > 1) {
-    const rank = (m: Candidate) => TIME_RANK[m.evidence.find((e) => e.decisive)?.time_quality ?? ''] ?? 9;
+    const rank = (m: Candidate) => timeQualityRank(m.evidence.find((e) => e.decisive)?.time_quality);
     const best = timed.reduce((a, b) => (rank(b) < rank(a) ? b : a));
     if (rank(best) < rank(win)) c.time_ms = best.time_ms;
   }

@@ -14,9 +14,10 @@
 // so that line alone makes an incident. The same report is copied into kern.log, syslog, messages
 // and dmesg: copies are merged on (host, victim pid, time within 2 s) or identical kernel uptime.
 import type { Db } from '../store/db.js';
+import { timeQualityRank } from '../time/quality.js';
 import { LineStore } from '../store/lines.js';
 import type { EvidenceLine, OomDetails, OomTask } from './types.js';
-import { type Candidate, EvidenceResolver, TIME_RANK, emptyActor, mib, sameHost, unitFromCgroup } from './common.js';
+import { type Candidate, EvidenceResolver, emptyActor, mib, sameHost, unitFromCgroup } from './common.js';
 
 /** formats.md §1.2 parser advice; `comm` may contain spaces. */
 const HEADER =
@@ -525,7 +526,7 @@ export function oomCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
     let bestRank = 9;
     for (const x of [g.best, ...g.copies]) {
       if (x.killed.ts_utc_ms === null) continue;
-      const r = TIME_RANK[ev.line(x.killed.source_id, x.killed.src_line, { role: '' }).time_quality ?? ''] ?? 9;
+      const r = timeQualityRank(ev.line(x.killed.source_id, x.killed.src_line, { role: '' }).time_quality);
       if (r < bestRank) {
         bestRank = r;
         c.time_ms = x.killed.ts_utc_ms;

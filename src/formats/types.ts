@@ -6,21 +6,15 @@
 // checks that contract, adds provenance (source, unit number, byte offset) to every row, and
 // hands batches to the store.
 
-/** How a stored UTC time was obtained. Ordered from best to worst. */
+/** How a stored UTC time was obtained, best first (the one ranking: src/time/quality.ts). */
 export type TimeQuality =
   | 'exact' // the evidence carries the instant (epoch, or a date with a UTC offset)
+  | 'uptime_anchored' // seconds since boot mapped through a boot anchor found in the evidence (ms precision)
   | 'year_inferred' // date without a year, zone given by the user (--tz); year from the evidence
   | 'local_assumed' // local wall time whose zone was assumed (inferred offset or UTC)
-  | 'uptime_anchored' // seconds since boot mapped through a boot anchor found in the evidence
   | 'unknown';
 
-export const TIME_QUALITIES: readonly TimeQuality[] = [
-  'exact',
-  'year_inferred',
-  'local_assumed',
-  'uptime_anchored',
-  'unknown',
-];
+export const TIME_QUALITIES: readonly TimeQuality[] = ['exact', 'uptime_anchored', 'year_inferred', 'local_assumed', 'unknown'];
 
 /** One line (text formats) or one record (binary formats) of a decompressed stream. */
 export interface Unit {

@@ -4,6 +4,7 @@
 // escape and style log values the same way everywhere.
 import type { Db } from '../store/db.js';
 import { LineStore, type StoredLine } from '../store/lines.js';
+import { timeQualityRank } from '../time/quality.js';
 import type { Actor, Cause, EvidenceLine, Incident, OomTask } from '../correlate/types.js';
 import { signalName } from '../lookups/signals.js';
 import { ZoneConverter } from '../time/civil.js';
@@ -324,9 +325,6 @@ function lineText(raw: string, message: string): string {
 type EventRowDb = StoredLine & { path: string };
 
 
-/** Which copy of a line a row shows: the one whose time is best (lower is better). */
-const TIME_QUALITY_RANK: Readonly<Record<string, number>> = { exact: 0, year_inferred: 1, local_assumed: 2, uptime_anchored: 3 };
-const UNKNOWN_QUALITY_RANK = 4;
 /** Userland copies of one line carry stamps of different precision (RFC 3339 µs vs whole seconds). */
 const COPY_MAX_SKEW_MS = 1000;
 /**
@@ -388,7 +386,7 @@ function foldCopies(rows: readonly FoldMember[], srcOrder: (id: number) => numbe
     for (const c of clusters) groups.push(c.members);
   }
   // The copy shown: best time quality, then the one the verdict cites, then the first file.
-  const qRank = (q: string) => TIME_QUALITY_RANK[q] ?? UNKNOWN_QUALITY_RANK;
+  const qRank = (q: string) => timeQualityRank(q);
   for (const g of groups) {
     g.sort(
       (a, b) =>

@@ -2,6 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import type { EventRow, FactRow, FactTable } from '../formats/types.js';
 import { notableKinds } from './notable.js';
+import { LINE_TIMED_TABLES } from './schema/index.js';
 import zlib from 'node:zlib';
 import { BLOCK_CHARS, BLOCK_LINES, DEFLATE_LEVEL, L, messageColumns, summarise, type BlockSummary, type LineTuple } from './lines.js';
 
@@ -13,8 +14,8 @@ interface Provenance {
 const TABLE_NAME = /^[a-z_]+$/;
 const COLUMN_NAME = /^[a-z_][a-z0-9_]*$/;
 
-/** Fact tables whose time is the time of their line (what alignment shifts with the line: src/time/align.ts). */
-export const SHIFTED_WITH_LINE: ReadonlySet<string> = new Set(['logins', 'commands', 'process_ends', 'services', 'audit_loss', 'boot_anchors']);
+/** Fact rows whose time is their line's: shifted with it (notable_lines are written from the shifted event). */
+const SHIFTED_WITH_LINE: ReadonlySet<string> = new Set(LINE_TIMED_TABLES.filter((t) => t !== 'notable_lines'));
 
 /** Rows per multi-row INSERT: fewer calls into SQLite, well under its parameter limit. */
 const ROWS_PER_STATEMENT = 16;

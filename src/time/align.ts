@@ -10,15 +10,14 @@ import type { Db } from '../store/db.js';
 import type { PostPassOptions } from '../ingest/postpasses.js';
 import { formatOffset } from './zone-inference.js';
 import { BlockEditor, L, LineStore } from '../store/lines.js';
-import { SHIFTED_WITH_LINE } from '../store/writer.js';
+import { LINE_TIMED_TABLES } from '../store/schema/index.js';
 
 const QUARTER_HOUR_MS = 15 * 60 * 1000;
 const DAY_MS = 86400000;
 /** How far apart the two stamps of one login may be once the offset is taken out. */
 const PAIR_TOLERANCE_MS = 10000;
 
-/** Tables whose rows carry a time copied from their line, shifted together with the events. */
-const TIMED_FACT_TABLES = [...SHIFTED_WITH_LINE, 'notable_lines'];
+
 
 
 /** Rows read per page where a pass checks each row against its line (no statement may run inside another). */
@@ -268,7 +267,7 @@ export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[]
   }
   const editor = new BlockEditor(db);
   // Fact rows of the shifted lines, found a page at a time and moved by rowid.
-  const shiftFacts = TIMED_FACT_TABLES.map((t) => {
+  const shiftFacts = LINE_TIMED_TABLES.map((t) => {
     const page = db.prepare(
       `SELECT rowid AS rid, src_line FROM ${t} WHERE source_id = ? AND ts_utc_ms IS NOT NULL AND rowid > ? ORDER BY rowid LIMIT ${PAGE_ROWS}`,
     );

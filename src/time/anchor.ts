@@ -17,6 +17,7 @@
 // A busy kern.log holds millions of such lines: the pass keeps per-boot state in memory (plateaus,
 // one read window) and leaves the lines to SQLite, so its memory does not grow with the case.
 import type { Db } from '../store/db.js';
+import { LINE_TIMED_TABLES } from '../store/schema/index.js';
 import type { PostPassOptions } from '../ingest/postpasses.js';
 import { kernelTextKey } from '../formats/syslog.js';
 import { BlockEditor, decodeBlock, isAnchorable, L, messageOf } from '../store/lines.js';
@@ -206,7 +207,8 @@ interface BareSeg {
 /** A point as read from temp.pf_pts: rid, uptime_ms, ts_utc_ms, member index, 1 if second-resolution, source_id, src_line. */
 type PtRow = [number, number, number, number, number, number, number];
 
-const FACT_TABLES_WITH_TIME = ['signals', 'logins', 'commands', 'process_ends', 'services', 'audit_loss', 'audit_records', 'notable_lines'] as const;
+/** The rows that follow a re-timed line (boot_anchors keep the daemon's own stamp: they are the evidence). */
+const FACT_TABLES_WITH_TIME = LINE_TIMED_TABLES.filter((t) => t !== 'boot_anchors');
 const LOCAL_KIND = 'syslog-kernel-local';
 /** Rows read per page when a pass writes as it reads (a better-sqlite3 connection cannot run a statement while iterating). */
 const PAGE_ROWS = 8192;

@@ -141,7 +141,8 @@ describe('report model', () => {
     const header = m.timeline.rows.filter((r) => r.text.includes('invoked oom-killer'));
     expect(header.map((r) => [r.source_short, r.line, r.time_quality, r.copies.map((c) => `${c.source_short}:${c.line}`)])).toEqual([
       ['dmesg', 846, 'uptime_anchored', []],
-      ['kern.log', 40, 'exact', ['messages:2', 'dmesg:845']],
+      // Copies in the order of the one time-quality ranking: uptime-anchored before local.
+      ['kern.log', 40, 'exact', ['dmesg:845', 'messages:2']],
     ]);
     // The evidence mark stays on the folded row.
     expect(header[1].decisive).toBe(true);
@@ -154,9 +155,9 @@ describe('report model', () => {
 
     const md = renderMarkdown(m);
     expect(md).toContain('3 copies of lines from other files folded into their rows');
-    expect(md).toMatch(/kern\.log:40 .*report-builder invoked oom-killer.*«also messages:2, dmesg:845»/);
+    expect(md).toMatch(/kern\.log:40 .*report-builder invoked oom-killer.*«also dmesg:845, messages:2»/);
     const html = renderHtml(m);
-    expect(html).toContain('kern.log:40<div class="also">also <span class="ref">messages:2</span>, <span class="ref">dmesg:845</span></div>');
+    expect(html).toContain('kern.log:40<div class="also">also <span class="ref">dmesg:845</span>, <span class="ref">messages:2</span></div>');
   });
 
   it('keeps two identical lines of one file as two rows', () => {

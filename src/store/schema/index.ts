@@ -23,3 +23,13 @@ export const SOURCE_OWNED_TABLES = [
   'tz_offsets',
   'notable_lines',
 ] as const;
+
+/**
+ * Tables whose `ts_utc_ms` is the time of the line each row came from: when a pass corrects a
+ * line's time (alignment shifts a local file, anchoring re-times an uptime line), these rows
+ * follow. boot_anchors is the exception for anchoring: its rows keep the syslog daemon's own
+ * stamp, which is the evidence anchoring reads.
+ */
+export const LINE_TIMED_TABLES = [
+  'signals', 'logins', 'commands', 'process_ends', 'services', 'audit_loss', 'audit_records', 'boot_anchors', 'notable_lines',
+] as const;
