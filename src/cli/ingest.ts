@@ -19,6 +19,10 @@ export function ingestCommand(y: Argv): Argv {
         .option('tz', { type: 'string', describe: "the host's IANA time zone, for timestamps that carry none (e.g. America/New_York)" })
         .option('boot-time', { type: 'string', describe: 'boot instant (ISO 8601 with offset, or epoch seconds) for uptime-only kernel lines' })
         .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' })
+        .option('host', {
+          type: 'string',
+          describe: 'the host of the files given that name none (pacct, wtmp, dmesg, audit without node=); by default the host their sibling files name',
+        })
         .option('max-decompressed-mib', {
           type: 'number',
           default: 65536,
@@ -69,6 +73,7 @@ export function ingestCommand(y: Argv): Argv {
         tz: (argv.tz as string | undefined) ?? null,
         bootTime: (argv['boot-time'] as string | undefined) ?? null,
         verify: argv.verify === true,
+        host: (argv.host as string | undefined) ?? null,
         maxDecompressedBytes: positive(argv['max-decompressed-mib'], '--max-decompressed-mib') * 1024 * 1024,
         maxRatio: positive(argv['max-ratio'], '--max-ratio'),
         onProgress: showBar ? draw : undefined,

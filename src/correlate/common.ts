@@ -94,7 +94,7 @@ export class EvidenceResolver {
   /** Host written on each cited line, by `path:line`: the host of an incident comes from its evidence. */
   private readonly hosts = new Map<string, string>();
   constructor(db: Db) {
-    this.pathOf = db.prepare(`SELECT path FROM sources WHERE id = ?`).pluck();
+    this.pathOf = db.prepare(`SELECT path, host_hint FROM sources WHERE id = ?`);
     this.lines = new LineStore(db);
   }
 
@@ -102,11 +102,12 @@ export class EvidenceResolver {
     const k = `${sourceId}:${line}`;
     let r = this.cache.get(k);
     if (r === undefined) {
-      const path = this.pathOf.get(sourceId) as string | undefined;
-      if (path === undefined) r = null;
+      const src = this.pathOf.get(sourceId) as { path: string; host_hint: string | null } | undefined;
+      if (src === undefined) r = null;
       else {
         const l = this.lines.at(sourceId, line);
-        r = { path, host: l?.host ?? null, raw: l?.raw ?? null, ts_utc_ms: l?.ts_utc_ms ?? null, ts_quality: l?.ts_quality ?? null };
+        // A file that names no host (pacct, wtmp, dmesg): the host its sibling files name (or --host).
+        r = { path: src.path, host: l?.host ?? src.host_hint, raw: l?.raw ?? null, ts_utc_ms: l?.ts_utc_ms ?? null, ts_quality: l?.ts_quality ?? null };
       }
       this.cache.set(k, r);
     }

@@ -12,7 +12,8 @@ import { isLineNumbered, unnumberedBatches, unnumberedProbe } from '../sources/n
 import { FORMATS } from '../formats/registry.js';
 import type { EventRow, FactRow, FactTable, FormatModule, ParseContext, ParseOutput, Probe, RecordStart, Unit } from '../formats/types.js';
 import { getMeta, openCaseDb, setMeta, type Db } from '../store/db.js';
-import { refreshDerived } from './derived.js';
+import { refreshDerived, refreshSegments } from './derived.js';
+import { refreshHostHints, setGivenHost } from './hosts.js';
 import { UsageError } from '../errors.js';
 import { BatchWriter } from '../store/writer.js';
 import { BlockEditor } from '../store/lines.js';
@@ -42,6 +43,8 @@ export interface IngestOptions {
   onFile?: (s: SourceSummary) => void;
   /** Hash every file in full, even those whose size, mtime and ends match what is stored. */
   verify?: boolean;
+  /** The host of the files of this run that name none (pacct, wtmp, dmesg, audit without node=). */
+  host?: string | null;
   /** Caps on what one compressed file may expand to (DEFAULT_DECODE_LIMITS when not given). */
   maxDecompressedBytes?: number;
   maxRatio?: number;
@@ -178,11 +181,17 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
     // Whole-case work runs only when something changed: an unchanged tree is re-read in the time
     // it takes to hash it.
     const changed = result.sources.filter((s) => s.status !== 'unchanged').map((s) => s.path);
-    if (changed.length || optionsChanged || !getMeta(db, 'derived_at')) {
+    if (changed.length || optionsChanged || opts.host || !getMeta(db, 'derived_at')) {
       // Each source's writer summarised its segments; only sources whose times a pass changed are
       // summarised again from their events.
       const touched = runPostPasses(db, { tz: opts.tz ?? null, bootTime: opts.bootTime ?? null });
-      refreshDerived(db, touched);
+      if (opts.host) {
+        const ids = db.prepare(`SELECT id FROM sources WHERE path = ?`).pluck();
+        setGivenHost(db, result.sources.map((x) => ids.get(x.path) as number).filter((id) => id !== undefined), opts.host);
+      }
+      refreshSegments(db, touched);
+      refreshHostHints(db);
+      refreshDerived(db, new Set());
       db.pragma('wal_checkpoint(TRUNCATE)');
     }
     result.elapsed_ms = Date.now() - started;

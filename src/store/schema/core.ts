@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS sources (
   complete_units INTEGER,             -- units ending in a newline (a torn last line is redone on growth)
   local_lines INTEGER NOT NULL DEFAULT 0, -- stored lines with a local or year-inferred time (what alignment may shift)
   shift_ms INTEGER NOT NULL DEFAULT 0, -- what alignment subtracted from those times (new lines of a grown file get it too)
+  host_hint TEXT,                     -- the host of a file that names none (pacct, wtmp, dmesg, audit without node=)
+  host_hint_how TEXT,                 -- 'given with --host', or the sibling files it was taken from
   attempt_from INTEGER,               -- set while an ingest of this source is in progress: units kept on rollback
   ingested_at_ms INTEGER
 );
