@@ -118,8 +118,9 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
   try {
     // Before recovery: what looks interrupted may be another ingest's work in progress.
     release = claimWriter(db, opts.db);
+    // The schema once more, now that the case is ours: a killed first run gets its deferred indexes back.
+    db.exec(SCHEMA_SQL);
     recoverInterrupted(db);
-    // (A killed first run gets its deferred indexes back on the next open.)
     const fresh = !db.prepare(`SELECT 1 FROM event_blocks LIMIT 1`).get();
     if (fresh) for (const ix of DEFERRED_INDEXES) db.exec(`DROP INDEX IF EXISTS ${ix}`);
     // New options change what the whole-case passes conclude, even over unchanged files.

@@ -36,14 +36,19 @@ export function openCaseDb(file: string, opts: { readonly?: boolean } = {}): Db 
     throw new CaseDbError(`${file} is not a procforensics case database (no schema version)`);
   }
   if (!opts.readonly) {
-    db.pragma('journal_mode = WAL');
     // WAL with NORMAL: every committed transaction survives the process being killed, and an OS
     // crash or power loss of the analyst's laptop loses at most the last batches (which a rerun
     // restores: their sources stay 'ingesting'), never the database's consistency.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = OFF');
-    db.exec(SCHEMA_SQL);
-    if (version === null) db.prepare(`INSERT INTO meta(key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+    // Only a new case is written to here: an existing one may be in the middle of another
+    // process's ingest (whose write lock a schema statement would wait on); ingest itself applies
+    // the schema again once it holds the case (src/store/lock.ts).
+    if (version === null) {
+      db.pragma('journal_mode = WAL');
+      db.exec(SCHEMA_SQL);
+      db.prepare(`INSERT INTO meta(key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+    }
   }
   db.pragma('cache_size = -32768'); // 32 MiB page cache, whatever the case size
   return db;
