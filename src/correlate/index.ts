@@ -10,14 +10,9 @@ import { timeQualityRank } from '../time/quality.js';
 import type { LineStore } from '../store/lines.js';
 import type { EvidenceLine, Incident, IncidentFilter } from './types.js';
 import { type Candidate, CaseFacts, EvidenceResolver, describeCandidate, iso, sameHost, toIncident } from './common.js';
-import { oomCandidates } from './oom.js';
-import { loggedKillCandidates, signalCandidates } from './signal.js';
-import { crashCandidates } from './crash.js';
-import { systemdCandidates } from './systemd.js';
-import { forkCandidates } from './forkfail.js';
-import { hostDownFor, panicCandidates, shutdownVerdict } from './hostdown.js';
+import { hostDownFor, shutdownVerdict } from './hostdown.js';
 import { BootTimeline } from './boots.js';
-import { hangupCandidates } from './hangup.js';
+import { CAUSES } from './registry.js';
 import { pacctCandidateStream, pacctCandidates } from './exit.js';
 
 export type { Incident, IncidentFilter } from './types.js';
@@ -49,16 +44,8 @@ interface Group {
  * The cause modules, in the order their candidates are merged (pacct's are read apart: it has a
  * record for every process). Each yields its candidates; none keeps a query open between two.
  */
-const CAUSE_MODULES: ReadonlyArray<(db: Db, ev: EvidenceResolver) => Iterable<Candidate>> = [
-  oomCandidates,
-  signalCandidates,
-  loggedKillCandidates,
-  crashCandidates,
-  systemdCandidates,
-  forkCandidates,
-  panicCandidates,
-  hangupCandidates,
-];
+/** The cause modules' candidate generators, in the registry's order (src/correlate/registry.ts). */
+const CAUSE_MODULES: ReadonlyArray<(db: Db, ev: EvidenceResolver) => Iterable<Candidate>> = CAUSES.map((c) => c.candidates);
 
 function moduleCandidates(db: Db, ev: EvidenceResolver): Candidate[] {
   return CAUSE_MODULES.flatMap((m) => [...m(db, ev)]);
