@@ -223,7 +223,7 @@ interface BlockRef {
 }
 
 /** Decoded blocks kept per reader: enough for a report's evidence and a pass over one source. */
-const CACHE_BLOCKS = 16;
+const CACHE_BLOCKS = 48;
 /** Block rows read per page when blocks are walked in time order. */
 const BLOCK_PAGE = 64;
 
