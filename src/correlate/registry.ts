@@ -12,6 +12,7 @@ import { systemdCandidates } from './systemd.js';
 import { forkCandidates } from './forkfail.js';
 import { panicCandidates } from './hostdown.js';
 import { hangupCandidates } from './hangup.js';
+import { zombieCandidates } from './zombie.js';
 
 export interface CauseExample {
   name: string;
@@ -203,6 +204,28 @@ export const CAUSE_MODULES: readonly CauseModule[] = [
         pid: 26270,
         verdict: { cause: 'signal', signal: 1, comm: 'log-shipper', actor: { user: 'bob', via: 'session-hangup', from_host: '127.0.0.1' } },
         summary: /died of SIGHUP when bob's login session from 127\.0\.0\.1 ended/,
+      },
+    ],
+  },
+  {
+    name: 'exit (zombie)',
+    candidates: zombieCandidates,
+    examples: [
+      {
+        name: 'a zombie in a ps listing: the parent that did not reap, how many it held',
+        files: {
+          'ps-eo.txt': [
+            '    PID    PPID USER     STAT   RSS                  STARTED CMD',
+            '      1       0 root     Ss   11000 Tue Dec  1 16:40:00 2026 /sbin/init',
+            '  16500       1 lab      S      900 Tue Dec  1 16:49:00 2026 /srv/batch/bin/zombie-leaker',
+            '  16512   16500 lab      Z        0 Tue Dec  1 16:49:01 2026 [zombie-leaker] <defunct>',
+            '  16513   16500 lab      Z        0 Tue Dec  1 16:49:01 2026 [zombie-leaker] <defunct>',
+          ].join('\n'),
+          pacct: acctV3Hex({ flags: 0x01, status: 0, uid: 1001, pid: 16512, ppid: 16500, begin: 1796161741, elapsed_s: 1, comm: 'zombie-leaker' }),
+        },
+        pid: 16512,
+        verdict: { cause: 'exit', comm: 'zombie-leaker', actor: { sender_pid: 16500, sender_comm: 'zombie-leaker' } },
+        summary: /is a zombie: it ended after it exited with status 0 but was never reaped by zombie-leaker \(pid 16500\), which held 2 zombies/,
       },
     ],
   },
