@@ -352,6 +352,26 @@ export function describeCandidate(c: Candidate): string {
 }
 
 
+/** A row of `logins` (src/store/schema/facts.ts). */
+export interface LoginRow {
+  id?: number;
+  source_id: number;
+  src_line: number;
+  ts_utc_ms: number | null;
+  kind: string;
+  user: string | null;
+  uid: number | null;
+  auid: number | null;
+  ses: number | null;
+  pid: number | null;
+  from_host: string | null;
+  tty: string | null;
+  service: string | null;
+  method: string | null;
+  detail: string | null;
+  host?: string | null;
+}
+
 /** A row of `process_ends` (src/store/schema/facts.ts). */
 export interface ProcessEndRow {
   source_id: number;

@@ -12,7 +12,7 @@
 // session of the same login (audit ses, else the same uid's user), and no kill syscall reached it.
 import type { Db } from '../store/db.js';
 import type { Actor } from './types.js';
-import { type Candidate, EvidenceResolver, emptyActor, iso } from './common.js';
+import { type Candidate, EvidenceResolver, type LoginRow, emptyActor, iso } from './common.js';
 
 const SIGHUP = 1;
 const AXSIG = 0x10;
@@ -40,21 +40,6 @@ interface PacctRow {
   end_utc_ms: number;
 }
 
-interface LoginRow {
-  id: number;
-  source_id: number;
-  src_line: number;
-  ts_utc_ms: number;
-  kind: string;
-  user: string | null;
-  uid: number | null;
-  auid: number | null;
-  ses: number | null;
-  pid: number | null;
-  from_host: string | null;
-  tty: string | null;
-  host: string | null;
-}
 
 interface ExecRow {
   source_id: number;

@@ -13,6 +13,7 @@ import { forkCandidates } from './forkfail.js';
 import { panicCandidates } from './hostdown.js';
 import { hangupCandidates } from './hangup.js';
 import { zombieCandidates } from './zombie.js';
+import { sampleV3 } from '../formats/pacct.js';
 
 export interface CauseExample {
   name: string;
@@ -30,20 +31,9 @@ export interface CauseModule {
 }
 
 const GS = '\u001d';
-/** One acct v3 record (struct acct_v3, 64 bytes) as hex: what pacct holds for a process that ended. */
+/** One acct v3 record as hex: what pacct holds for a process that ended (elapsed in 100 Hz ticks). */
 function acctV3Hex(f: { flags: number; status: number; uid: number; pid: number; ppid: number; begin: number; elapsed_s: number; comm: string }): { hex: string } {
-  const b = Buffer.alloc(64);
-  b[0] = f.flags;
-  b[1] = 3;
-  b.writeUInt32LE(f.status, 4);
-  b.writeUInt32LE(f.uid, 8);
-  b.writeUInt32LE(f.uid, 12);
-  b.writeUInt32LE(f.pid, 16);
-  b.writeUInt32LE(f.ppid, 20);
-  b.writeUInt32LE(f.begin, 24);
-  b.writeFloatLE(f.elapsed_s * 100, 28);
-  b.write(f.comm, 48, 15, 'latin1');
-  return { hex: b.toString('hex') };
+  return { hex: sampleV3({ flag: f.flags, exit: f.status, uid: f.uid, pid: f.pid, ppid: f.ppid, btime: f.begin, etimeTicks: f.elapsed_s * 100, comm: f.comm }) };
 }
 const AXSIG = 0x10;
 

@@ -8,7 +8,7 @@
 import type { Db } from '../store/db.js';
 import type { Actor, EvidenceLine } from './types.js';
 import { type Session, reconstructSessions, sessionsAt } from './sessions.js';
-import { AUDIT_KILL_RULE, type Candidate, EvidenceResolver, ROUTINE_SIGNALS, auditId, decodeAuditHex, emptyActor, iso, signalName } from './common.js';
+import { AUDIT_KILL_RULE, type Candidate, type LoginRow, EvidenceResolver, ROUTINE_SIGNALS, auditId, decodeAuditHex, emptyActor, iso, signalName } from './common.js';
 import { signalNumber } from '../lookups/signals.js';
 import { type PacctRow, pacctText } from './exit.js';
 
@@ -51,22 +51,6 @@ function victimMentioned(cmd: string, pid: number | null, comm: string | null): 
 /** Kills of one sender this close together are one command (`kill -9 a b c`, `kill -- -PGID`). */
 const SAME_COMMAND_MS = 1000;
 
-interface LoginRow {
-  source_id: number;
-  src_line: number;
-  ts_utc_ms: number | null;
-  kind: string;
-  user: string | null;
-  uid: number | null;
-  auid: number | null;
-  ses: number | null;
-  pid: number | null;
-  from_host: string | null;
-  tty: string | null;
-  service: string | null;
-  method: string | null;
-  detail: string | null;
-}
 
 interface CommandRow {
   source_id: number;

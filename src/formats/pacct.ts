@@ -227,8 +227,8 @@ class PacctParser implements UnitParser {
   }
 }
 
-/** A v3 record in hex for the samples. */
-function sampleV3(f: { flag: number; exit: number; uid: number; pid: number; ppid: number; btime: number; etimeTicks: number; comm: string; tty?: number; mem?: number }): string {
+/** A v3 record (struct acct_v3) in hex: for the samples here and the cause examples (src/correlate/registry.ts). */
+export function sampleV3(f: { flag: number; exit: number; uid: number; pid: number; ppid: number; btime: number; etimeTicks: number; comm: string; tty?: number; mem?: number }): string {
   const b = Buffer.alloc(64);
   b[0] = f.flag;
   b[1] = 3;
