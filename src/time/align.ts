@@ -194,8 +194,6 @@ function describe(delta: number): string {
 export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[] {
   const lines = new LineStore(db);
   const shifts: SourceShift[] = [];
-  /** Zone offsets that paired syslog-family sources agree on (0 included: already right). */
-  const syslogOffsets = new Set<number>();
   /** The whole correction each paired syslog-family source agreed on. */
   const syslogDeltas: Array<{ source_id: number; delta: number }> = [];
   // Both kinds of pairs measure a zone offset (plus whole days): the residual is logging latency,
@@ -219,7 +217,6 @@ export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[]
       const c = consensus(histogram);
       if (!c) continue;
       if (zoneOfSyslog) {
-        syslogOffsets.add(c.delta - Math.round(c.delta / DAY_MS) * DAY_MS);
         syslogDeltas.push({ source_id, delta: c.delta });
       }
       if (c.delta === 0) continue;
@@ -235,33 +232,49 @@ export function alignLocalSources(db: Db, _opts: PostPassOptions): SourceShift[]
     (db.prepare(`SELECT id, time_notes FROM sources`).all() as Array<{ id: number; time_notes: string | null }>).map((r) => [r.id, r.time_notes ?? '']),
   );
   const fromMtime = (id: number) => (notesOf.get(id) ?? '').includes('from file mtime');
-  const offset = syslogOffsets.size === 1 ? [...syslogOffsets][0]! : 0;
-  const mtimeDays = new Set(syslogDeltas.filter((d) => fromMtime(d.source_id)).map((d) => Math.round(d.delta / DAY_MS)));
-  const days = mtimeDays.size === 1 ? [...mtimeDays][0]! : 0;
-  if (offset !== 0 || days !== 0) {
+  // Per host: a shift learned from one host's files says nothing of another host's clock.
+  const hostStmt = db.prepare(
+    `SELECT host FROM segments WHERE source_id = ? AND host IS NOT NULL GROUP BY host ORDER BY SUM(host_lines) DESC LIMIT 1`,
+  ).pluck();
+  const hostOf = (id: number) => (hostStmt.get(id) as string | undefined) ?? null;
+  const byHost = new Map<string | null, Array<{ source_id: number; delta: number }>>();
+  for (const d of syslogDeltas) {
+    const h = hostOf(d.source_id);
+    const l = byHost.get(h) ?? [];
+    l.push(d);
+    byHost.set(h, l);
+  }
+  const correction = (deltas: Array<{ source_id: number; delta: number }>) => {
+    const offsets = new Set(deltas.map((d) => d.delta - Math.round(d.delta / DAY_MS) * DAY_MS));
+    const mtimeDays = new Set(deltas.filter((d) => fromMtime(d.source_id)).map((d) => Math.round(d.delta / DAY_MS)));
+    return { offset: offsets.size === 1 ? [...offsets][0]! : 0, days: mtimeDays.size === 1 ? [...mtimeDays][0]! : 0 };
+  };
+  if (syslogDeltas.some((d) => d.delta !== 0)) {
     const paired = new Set(syslogDeltas.map((d) => d.source_id));
-    const others: Array<{ source_id: number; local: number }> = [];
+    const alreadyShifted = new Set(db.prepare(`SELECT id FROM sources WHERE shift_ms <> 0`).pluck().all() as number[]);
     const candidates = db.prepare(`SELECT id FROM sources WHERE local_lines > 0 AND format <> 'dmesg' ORDER BY id`).pluck().all() as number[];
     for (const id of candidates) {
-      let local = 0;
+      if (paired.has(id) || alreadyShifted.has(id)) continue;
+      const h = hostOf(id);
+      // A file naming no host joins the paired files only when they all belong to one host.
+      const deltas = byHost.get(h) ?? (h === null && byHost.size === 1 ? [...byHost.values()][0] : undefined);
+      if (!deltas) continue;
+      const { offset, days } = correction(deltas);
+      if (offset === 0 && days === 0) continue;
+      let local = false;
       for (const l of lines.range(id)) {
         if (l.ts_quality === 'local_assumed') {
-          local = 1;
+          local = true;
           break;
         }
       }
-      others.push({ source_id: id, local });
-    }
-    const alreadyShifted = new Set(db.prepare(`SELECT id FROM sources WHERE shift_ms <> 0`).pluck().all() as number[]);
-    for (const o of others) {
-      if (paired.has(o.source_id) || alreadyShifted.has(o.source_id)) continue;
-      const delta = (o.local ? offset : 0) + (fromMtime(o.source_id) ? days * DAY_MS : 0);
+      const delta = (local ? offset : 0) + (fromMtime(id) ? days * DAY_MS : 0);
       if (delta === 0) continue;
       shifts.push({
-        source_id: o.source_id,
+        source_id: id,
         delta_ms: delta,
         pairs: 0,
-        how: `shifted by ${describe(delta)} found by pairing sshd logins and sudo commands of other files of the host with wtmp/audit`,
+        how: `shifted by ${describe(delta)} found by pairing sshd logins and sudo commands of other files of the host${h ? ` ${h}` : ''} with wtmp/audit`,
       });
     }
   }

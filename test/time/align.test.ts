@@ -36,13 +36,17 @@ beforeAll(async () => {
   ).join('\n');
   fs.writeFileSync(path.join(log, 'secure'), secure + '\n');
   fs.writeFileSync(path.join(log, 'messages'), `${traditional(Date.UTC(2026, 10, 20, 17, 0, 0), -360)} web1 app[900]: worker started\n`);
+  // Another host's local file in the same case: web1's zone says nothing of db9's clock.
+  fs.mkdirSync(path.join(dir, 'db9/log'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'db9/log/messages'), `${traditional(Date.UTC(2026, 10, 20, 17, 0, 0), 0)} db9 app[901]: worker started\n`);
   fs.writeFileSync(
     path.join(log, 'wtmp'),
     Buffer.concat(LOGINS.map((l) => utmpRecord({ type: USER_PROCESS, pid: l.pid, line: 'pts/0', id: 'ts/0', user: l.user, host: l.host, sec: l.utc / 1000 + 1 }))),
   );
   const mtime = new Date(Date.UTC(2026, 10, 21));
   for (const f of ['secure', 'messages', 'wtmp']) fs.utimesSync(path.join(log, f), mtime, mtime);
-  await ingest([log], { db: path.join(dir, 'case.db') });
+  fs.utimesSync(path.join(dir, 'db9/log/messages'), mtime, mtime);
+  await ingest([log, path.join(dir, 'db9/log')], { db: path.join(dir, 'case.db') });
   db = openCaseDb(path.join(dir, 'case.db'), { readonly: true });
 });
 afterAll(() => {
@@ -64,6 +68,12 @@ describe('aligning local times on exact ones', () => {
   it('applies the same offset to a local file with no logins of its own', () => {
     const t = (db.prepare(`SELECT e.ts_utc_ms t FROM events e JOIN sources s ON s.id = e.source_id WHERE s.path LIKE '%/messages'`).get() as { t: number }).t;
     expect(t).toBe(Date.UTC(2026, 10, 20, 17, 0, 0));
+  });
+
+  it("leaves another host's local file alone", () => {
+    const t = db.prepare(`SELECT e.ts_utc_ms FROM events e JOIN sources s ON s.id = e.source_id WHERE s.path LIKE '%/db9/log/messages'`).pluck().get();
+    expect(t).toBe(Date.UTC(2026, 10, 20, 17, 0, 0));
+    expect(db.prepare(`SELECT shift_ms FROM sources WHERE path LIKE '%/db9/log/messages'`).pluck().get()).toBe(0);
   });
 
   it('moves the facts of those lines with them', () => {
