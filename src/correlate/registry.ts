@@ -195,6 +195,24 @@ export const CAUSE_MODULES: readonly CauseModule[] = [
         verdict: { cause: 'signal', signal: 1, comm: 'log-shipper', actor: { user: 'bob', via: 'session-hangup', from_host: '127.0.0.1' } },
         summary: /died of SIGHUP when bob's login session from 127\.0\.0\.1 ended/,
       },
+      {
+        name: 'a kill that came too late (ESRCH) is an attempt, not the cause',
+        files: {
+          'auth.log': [
+            '2026-11-21T16:49:02.100000-05:00 vm sshd[16483]: Accepted publickey for bob from 127.0.0.1 port 60300 ssh2: ED25519 SHA256:nCBLGqONA/uQW2vSk/G7jbDl3QCPvYvYnKUOS66wKaY',
+            '2026-11-21T16:49:02.110000-05:00 vm sshd[16483]: pam_unix(sshd:session): session opened for user bob(uid=1002) by (uid=0)',
+            '2026-11-21T16:49:06.000000-05:00 vm sshd[16483]: pam_unix(sshd:session): session closed for user bob',
+          ].join('\n'),
+          'audit.log': [
+            `type=LOGIN msg=audit(1795297748.600:370): pid=16497 uid=0 old-auid=4294967295 auid=1002 tty=(none) old-ses=4294967295 ses=24 res=1${GS}UID="root" OLD-AUID="unset" AUID="bob"`,
+            `type=SYSCALL msg=audit(1795297748.651:373): arch=c000003e syscall=62 success=no exit=-3 a0=406b a1=f a2=0 a3=7fc145c54ac0 items=0 ppid=16503 pid=16504 auid=1002 uid=1002 gid=1002 euid=1002 suid=1002 fsuid=1002 egid=1002 sgid=1002 fsgid=1002 tty=pts0 ses=24 comm="bash" exe="/usr/bin/bash" key="lab_signal"${GS}ARCH=x86_64 SYSCALL=kill AUID="bob" UID="bob"`,
+          ].join('\n'),
+          pacct: acctV3Hex({ flags: AXSIG | 0x01, status: 1, uid: 1002, pid: 16491, ppid: 1, begin: 1795297742, elapsed_s: 4, comm: 'bash' }),
+        },
+        pid: 16491,
+        verdict: { cause: 'signal', signal: 1, comm: 'bash', actor: { user: 'bob', via: 'session-hangup' } },
+        summary: /died of SIGHUP when bob's login session/,
+      },
     ],
   },
   {

@@ -130,6 +130,24 @@ const SCENARIOS: Scenario[] = [
     summary: /vm\.panic_on_oom=2 \(compulsory\).*2 process\(es\) were running by the OOM report's task table: .*systemd-journal \(612\)/,
   },
   {
+    name: 'a panic on a hung task (kernel.hung_task_panic)',
+    files: {
+      'console.log': stamped(
+        [
+          'INFO: task jbd2/sda1-8:412 blocked for more than 120 seconds.',
+          '      Not tainted 5.15.0-91-generic #101-Ubuntu',
+          '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.',
+          'Kernel panic - not syncing: hung_task: blocked tasks',
+          'CPU: 2 PID: 58 Comm: khungtaskd Not tainted 5.15.0-91-generic #101-Ubuntu',
+        ],
+        7201.5,
+      ).join('\n') + '\n',
+    },
+    pid: 58,
+    want: { cause: 'host-down', comm: 'khungtaskd' },
+    summary: /kernel panic while khungtaskd \(pid 58\) was running: hung_task: blocked tasks; before it, a hung task: jbd2\/sda1-8 \(pid 412\) blocked for more than 120 s/,
+  },
+  {
     name: 'earlyoom: a userspace OOM killer, never the kernel\'s',
     files: {
       syslog: [
