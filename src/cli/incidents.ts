@@ -25,6 +25,33 @@ function actorText(i: Incident): string {
   return `${who}${a.via && a.via !== 'kernel' ? ` via ${a.via}` : ''}${a.from_host ? ` from ${a.from_host}` : ''}`;
 }
 
+/** The listing's columns (fixed widths, so rows align as they stream; longer values are cut with …). */
+const COLUMNS: ReadonlyArray<{ title: string; width: number }> = [
+  { title: 'TIME (UTC)', width: 26 },
+  { title: 'HOST', width: 14 },
+  { title: 'PID', width: 8 },
+  { title: 'COMM', width: 16 },
+  { title: 'CAUSE', width: 20 },
+  { title: 'BY', width: 28 },
+  { title: 'CONF', width: 6 },
+  { title: 'ID', width: 0 },
+];
+const HEADER = COLUMNS.map((c) => c.title);
+
+function fit(v: string, width: number): string {
+  if (!width) return v;
+  const t = v.length > width - 1 ? `${v.slice(0, width - 2)}…` : v;
+  return t.padEnd(width);
+}
+
+function tableRow(cells: readonly string[]): string {
+  return cells.map((c, k) => fit(safeText(c), COLUMNS[k]!.width)).join('').trimEnd() + '\n';
+}
+
+function rowOf(i: Incident): string[] {
+  return [i.time ?? '?', i.host ?? '?', String(i.pid), i.comm ?? '?', i.cause + (i.signal_name ? `/${i.signal_name}` : ''), actorText(i), i.confidence, i.id];
+}
+
 export function incidentsCommand(y: Argv): Argv {
   return y.command(
     'incidents',
@@ -32,6 +59,14 @@ export function incidentsCommand(y: Argv): Argv {
     (c) =>
       c
         .option('json', { type: 'boolean', default: false, describe: 'print {"incidents":[…]} as JSON' })
+        .option('ndjson', { type: 'boolean', default: false, describe: 'print one incident per line as JSON (for jq, Elasticsearch, Timesketch)' })
+        .check((a) => {
+          if (a.json && a.ndjson) throw new CliError('incidents: give --json or --ndjson, not both', EXIT_CODES.usage);
+          return true;
+        })
+        .example('$0 incidents', 'the table, newest first; the id is what report --incident takes')
+        .example('$0 incidents --since 2026-11-21T00:00Z --cause oom-kill', 'only the OOM kills since that instant')
+        .example('$0 incidents --pid 14134 --json', 'every process that had pid 14134, as JSON')
         .option('since', { type: 'string', describe: 'only incidents at or after this ISO 8601 time (UTC when no zone is given)' })
         .option('until', { type: 'string', describe: 'only incidents at or before this ISO 8601 time (UTC when no zone is given)' })
         .option('cause', { type: 'string', choices: CAUSES as unknown as string[], describe: 'only this cause' })
@@ -48,17 +83,16 @@ export function incidentsCommand(y: Argv): Argv {
         // Written as read, waiting when the reader is slower: the listing never sits in memory.
         let n = 0;
         for (const i of list) {
-          const text = argv.json
-            ? (n === 0 ? '{\n  "incidents": [\n' : ',\n') + JSON.stringify(i, null, 2).replace(/^/gm, '    ')
-            : [i.time ?? '?', String(i.pid), i.comm ?? '?', i.cause + (i.signal_name ? `/${i.signal_name}` : ''), actorText(i), i.confidence, i.summary]
-                .map((f) => safeText(f))
-                .join('  ') + '\n';
+          let text: string;
+          if (argv.json) text = (n === 0 ? '{\n  "incidents": [\n' : ',\n') + JSON.stringify(i, null, 2).replace(/^/gm, '    ');
+          else if (argv.ndjson) text = JSON.stringify(i) + '\n';
+          else text = (n === 0 ? tableRow(HEADER) : '') + tableRow(rowOf(i)) + `    ${safeText(i.summary)}\n`;
           n++;
           if (!process.stdout.write(text)) await new Promise((r) => process.stdout.once('drain', r));
         }
         // The same bytes as JSON.stringify({ incidents }, null, 2).
         if (argv.json) out(n === 0 ? '{\n  "incidents": []\n}' : '\n  ]\n}');
-        else if (n === 0) out('no incidents found');
+        else if (n === 0 && !argv.ndjson) out('no incidents found');
       } finally {
         db.close();
       }

@@ -26,7 +26,9 @@ async function main(argv: string[]): Promise<void> {
     .strict()
     .demandCommand(1, 'name a command: ingest, sources, incidents, report')
     .version(VERSION)
+    .alias('version', 'V')
     .help()
+    .alias('help', 'h')
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((msg, e) => {
       if (e) throw e;
@@ -63,7 +65,11 @@ main(hideBin(process.argv)).catch((e: unknown) => {
   } else if (e instanceof CaseBusyError) {
     err(`procforensics: ${safeText(e.message)}`);
     process.exitCode = EXIT_CODES.busy;
-  } else if (e instanceof CaseDbError || e instanceof ResourceError) {
+  } else if (e instanceof CaseDbError) {
+    // The environment, not a bug: no case there yet, not a case, a newer or older schema.
+    err(`procforensics: ${safeText(e.message)}`);
+    process.exitCode = EXIT_CODES.usage;
+  } else if (e instanceof ResourceError) {
     err(`procforensics: ${safeText(e.message)}`);
     process.exitCode = EXIT_CODES.failure;
   } else {

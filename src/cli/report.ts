@@ -16,6 +16,9 @@ import {
 import { CliError, EXIT_CODES } from './exit-codes.js';
 import { err, out, safeText } from './terminal.js';
 
+/** `--out x.html` means HTML when --format is not given. */
+const FORMAT_BY_EXTENSION: Readonly<Record<string, ReportFormat>> = { '.md': 'md', '.markdown': 'md', '.html': 'html', '.htm': 'html', '.json': 'json' };
+
 export function reportCommand(y: Argv): Argv {
   return y.command(
     'report',
@@ -26,7 +29,7 @@ export function reportCommand(y: Argv): Argv {
         .option('comm', { type: 'string', describe: 'the command name' })
         .option('incident', { type: 'string', describe: "an incident id from 'procforensics incidents'" })
         .option('all', { type: 'boolean', default: false, describe: 'one report per incident plus an index, into a directory' })
-        .option('format', { choices: REPORT_FORMATS as unknown as string[], default: 'md', describe: 'output format' })
+        .option('format', { choices: REPORT_FORMATS as unknown as string[], describe: 'output format [default: from the --out extension, else md]' })
         .option('out', { type: 'string', describe: 'output file (directory with --all; default stdout, or reports/ with --all)' })
         .option('window', { type: 'string', default: '10m', describe: "timeline before the incident: '10m', '30s', '1h', or 'before,after'" })
         .option('tz', { type: 'string', describe: 'IANA zone to show local times in (default: the case zone, else inferred, else UTC)' })
@@ -49,7 +52,15 @@ export function reportCommand(y: Argv): Argv {
       if (tz && !isValidTimeZone(tz)) throw new CliError(`report: --tz: unknown IANA time zone '${tz}'`, EXIT_CODES.usage);
       const dbPath = argv.db as string;
       if (!fs.existsSync(dbPath)) throw new CliError(`report: no case database at ${dbPath} (run 'procforensics ingest' first)`, EXIT_CODES.usage);
-      const format = argv.format as ReportFormat;
+      const outPath = argv.out as string | undefined;
+      const byExtension = outPath ? FORMAT_BY_EXTENSION[path.extname(outPath).toLowerCase()] : undefined;
+      if (argv.all && outPath && byExtension) {
+        throw new CliError(`report: --all writes one report per incident and an index into a directory; '${outPath}' names a file`, EXIT_CODES.usage);
+      }
+      if (!argv.all && outPath && fs.existsSync(outPath) && fs.statSync(outPath).isDirectory()) {
+        throw new CliError(`report: --out '${outPath}' is a directory; name a file (or use --all for a directory of reports)`, EXIT_CODES.usage);
+      }
+      const format = ((argv.format as ReportFormat | undefined) ?? byExtension ?? 'md') as ReportFormat;
       const db = openCaseDb(dbPath, { readonly: true });
       try {
         const filter: IncidentFilter = {};

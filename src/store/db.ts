@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema/index.js';
 import { registerLineFunctions } from './lines.js';
@@ -9,6 +10,9 @@ export class CaseDbError extends Error {}
 /** Opens (creating if needed) a case database with WAL and the schema applied. */
 export function openCaseDb(file: string, opts: { readonly?: boolean } = {}): Db {
   let db: Db;
+  if (opts.readonly && !fs.existsSync(file)) {
+    throw new CaseDbError(`no case database at ${file}: run 'procforensics ingest EVIDENCE --db ${file}' first`);
+  }
   try {
     db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   } catch (err) {

@@ -102,6 +102,40 @@ describe.skipIf(!fs.existsSync(CLI))('procforensics CLI', () => {
     expect(out).toContain('gpj.\\u202eexe\\u200b');
   });
 
+  it('answers -h and -V, and says what is wrong with the environment in one line, with the usage code', () => {
+    expect(run(['-h'], dir)).toMatchObject({ code: 0 });
+    expect(run(['-h'], dir).stdout).toMatch(/^procforensics <command> \[options\]/);
+    expect(run(['-V'], dir).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const none = run(['incidents', '--db', 'nope.db'], dir);
+    expect(none).toMatchObject({ code: 2, stdout: '' });
+    expect(none.stderr).toBe("procforensics: no case database at nope.db: run 'procforensics ingest EVIDENCE --db nope.db' first\n");
+    fs.writeFileSync(path.join(dir, 'notes.db'), 'not sqlite at all\n');
+    const bad = run(['sources', '--db', 'notes.db'], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^procforensics: notes\.db is not a procforensics case database/);
+    expect(bad.stderr).not.toMatch(/internal error/);
+  });
+
+  it('lists incidents as an aligned table with host and id, or one JSON object per line', () => {
+    run(['ingest', path.resolve(__dirname, '../../samples/lab-debian12/var/log'), '--db', 'case.db', '--quiet'], dir);
+    const lines = run(['incidents', '--db', 'case.db'], dir).stdout.split('\n');
+    expect(lines[0]).toMatch(/^TIME \(UTC\)\s+HOST\s+PID\s+COMM\s+CAUSE\s+BY\s+CONF\s+ID$/);
+    const idCol = lines[0]!.lastIndexOf(' ID') + 1;
+    const rows = lines.filter((l) => /^\d{4}-/.test(l));
+    expect(rows.length).toBeGreaterThan(10);
+    for (const r of rows) expect(r.slice(idCol)).toMatch(/^vm-\d+-\d+$/);
+    const nd = run(['incidents', '--db', 'case.db', '--ndjson'], dir).stdout.trim().split('\n');
+    expect(nd.length).toBe(rows.length);
+    expect(JSON.parse(nd[0]!)).toMatchObject({ id: rows[0]!.slice(idCol), host: 'vm' });
+    // report --out x.html writes HTML; --all into a file name is refused.
+    const id = rows[0]!.slice(idCol);
+    expect(run(['report', '--db', 'case.db', '--incident', id, '--out', 'r.html'], dir).code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'r.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/);
+    const all = run(['report', '--db', 'case.db', '--all', '--out', 'single.md'], dir);
+    expect(all.code).toBe(2);
+    expect(fs.existsSync(path.join(dir, 'single.md'))).toBe(false);
+  });
+
   it('refuses a case of another schema version untouched, saying what to do', () => {
     for (const [version, says] of [
       ['99', /was written by a newer procforensics \(schema 99; this one reads \d+\): use that version or a newer one/],
@@ -115,7 +149,7 @@ describe.skipIf(!fs.existsSync(CLI))('procforensics CLI', () => {
       const before = fs.readFileSync(file);
       for (const cmd of [['ingest', 'log', '--db', file], ['incidents', '--db', file]]) {
         const r = run(cmd, dir);
-        expect(r.code).toBe(1);
+        expect(r.code).toBe(2);
         expect(r.stderr).toMatch(says);
         expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
       }
