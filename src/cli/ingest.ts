@@ -83,7 +83,9 @@ export function ingestCommand(y: Argv): Argv {
         const problems = result.sources.filter((s) => s.status === 'damaged' || s.status === 'unreadable');
         for (const s of problems) err(`warning: ${safeText(s.path)}: ${s.status} (${s.warnings} warnings; see 'procforensics sources')`);
         err(
-          `ingested ${result.files} files: ${result.newEvents} new events, ${result.units} units, ${result.skipped} skipped, ` +
+          `ingested ${result.files} files: ${result.newEvents} new events, ${result.units} units, ${result.skipped} skipped` +
+            (result.empty ? ` (${result.empty} of them blank lines, headers or empty slots)` : '') +
+            ', ' +
             `${result.warnings} warnings, ${result.unchanged} unchanged, ${result.unknown} unknown format, ${result.damaged} damaged ` +
             `in ${(result.elapsed_ms / 1000).toFixed(1)} s → ${safeText(argv.db as string)}`,
         );

@@ -305,7 +305,7 @@ export class AuditParser implements UnitParser {
     let line = unit.text;
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (!line.trim()) {
-      out.skip('empty line');
+      out.skip('empty line', true);
       return;
     }
     if (line.startsWith('----')) {

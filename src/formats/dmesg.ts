@@ -97,7 +97,7 @@ class DmesgParser implements UnitParser {
   parse(unit: Unit, out: ParseOutput): void {
     const full = unit.text;
     if (!full.trim()) {
-      out.skip('empty line');
+      out.skip('empty line', true);
       return;
     }
     // Reports pasted into mails are indented as a whole: the stamp decides, not column 0.
@@ -220,7 +220,7 @@ class KmsgParser implements UnitParser {
   parse(unit: Unit, out: ParseOutput): void {
     const text = unit.text;
     if (!text.trim()) {
-      out.skip('empty line');
+      out.skip('empty line', true);
       return;
     }
     if (text.charCodeAt(0) === 32) {

@@ -246,7 +246,7 @@ class JournalExportParser implements UnitParser {
   /** The blank line that ends an entry (or `end()` for a torn last entry) stores its row. */
   private endEntry(out: ParseOutput, torn = false): void {
     if (!this.start) {
-      if (!torn) out.skip('blank line outside an entry');
+      if (!torn) out.skip('blank line outside an entry', true);
       return;
     }
     const b = this.binary;

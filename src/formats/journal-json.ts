@@ -43,7 +43,7 @@ class JournalJsonParser implements UnitParser {
   parse(unit: Unit, out: ParseOutput): void {
     const text = unit.text.trim();
     if (!text) {
-      out.skip('empty line');
+      out.skip('empty line', true);
       return;
     }
     let obj: unknown = null;

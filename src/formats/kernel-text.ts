@@ -153,7 +153,7 @@ class KernelTextParser implements UnitParser {
     const raw = unit.text.replace(/\r$/, '');
     const indent = indentOf(raw);
     if (indent === raw.length) {
-      out.skip('empty line');
+      out.skip('empty line', true);
       return;
     }
     // Lines less indented than the paste lose all of it; deeper ones keep the kernel's own indent.

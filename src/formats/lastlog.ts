@@ -179,7 +179,7 @@ class LastlogParser implements UnitParser {
   parse(unit: Unit, out: ParseOutput): void {
     const rec = unit.bytes;
     if (isAllZero(rec)) {
-      out.skip('never logged in');
+      out.skip('never logged in', true);
       return;
     }
     if (rec.length !== this.layout.size || !recordOk(rec, this.layout)) {

@@ -109,7 +109,7 @@ class PsParser implements UnitParser {
   parse(unit: Unit, out: ParseOutput): void {
     const line = unit.text;
     if (!line.trim()) {
-      out.skip('empty line');
+      out.skip('empty line', true);
       return;
     }
     const header = parseHeader(line);
@@ -117,7 +117,7 @@ class PsParser implements UnitParser {
       this.cols = header;
       this.hasPpid = header.includes('PPID');
       this.stack = [];
-      out.skip('ps header line');
+      out.skip('ps header line', true);
       return;
     }
     if (!this.cols) {

@@ -139,7 +139,7 @@ class HistoryParser implements UnitParser {
         emit({ ts_utc_ms: ts, ts_quality: 'exact', host: null, program: shell, pid: null, message: '' });
         out.warn(from ? `line ${from.index}: history timestamp without a command` : 'history timestamp without a command');
       } else if (from) emit({ ts_utc_ms: ts, ts_quality: 'unknown', host: null, program: shell, pid: null, message: '' });
-      else out.skip('empty line');
+      else out.skip('empty line', true);
       return;
     }
     this.order++;

@@ -54,7 +54,7 @@ class SudoLogParser implements UnitParser {
     const closed = this.open !== null;
     if (closed) this.flush(out);
     if (!unit.text.trim()) {
-      if (!closed) out.skip('empty line');
+      if (!closed) out.skip('empty line', true);
       return;
     }
     this.open = { index: unit.index, offset: unit.offset, lines: [unit.text] };

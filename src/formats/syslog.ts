@@ -252,7 +252,7 @@ export class SyslogParser implements UnitParser {
       return;
     }
     if (!text.trim()) {
-      out.skip('empty line');
+      out.skip('empty line', true);
       return;
     }
     const head = c0 === 32 || c0 === 9 ? null : this.parseHead(text);

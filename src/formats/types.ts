@@ -72,7 +72,11 @@ export interface ParseOutput {
    * record) whose row is stored through `event(row, from)`: counted as stored, no row of its own.
    */
   part(): void;
-  skip(reason: string): void;
+  /**
+   * The unit is not stored. `expected`: it is a normal non-record (a blank line, a header line, an
+   * empty lastlog slot): counted as skipped and as such in `sources.empty_units`, without a warning.
+   */
+  skip(reason: string, expected?: boolean): void;
   fact(table: FactTable, row: FactRow): void;
   /** A warning about the current unit (or about the file when called from `end`). */
   warn(message: string): void;

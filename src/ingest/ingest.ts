@@ -68,6 +68,8 @@ export interface SourceSummary {
   units: number;
   stored: number;
   skipped: number;
+  /** Of the skipped units, those that are normal non-records (blank lines, headers, empty lastlog slots). */
+  empty?: number;
   warnings: number;
   newEvents: number;
 }
@@ -77,6 +79,8 @@ export interface IngestResult {
   newEvents: number;
   units: number;
   skipped: number;
+  /** Of the skipped units, the normal non-records (no warning). */
+  empty: number;
   warnings: number;
   damaged: number;
   unknown: number;
@@ -144,6 +148,7 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
       newEvents: 0,
       units: 0,
       skipped: 0,
+      empty: 0,
       warnings: 0,
       damaged: 0,
       unknown: 0,
@@ -172,6 +177,7 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
       result.newEvents += summary.newEvents;
       result.units += summary.units;
       result.skipped += summary.skipped;
+      result.empty += summary.empty ?? 0;
       result.warnings += summary.warnings;
       if (summary.status === 'damaged') result.damaged++;
       if (summary.status === 'unknown-format') result.unknown++;
@@ -317,6 +323,7 @@ function unchangedSummary(existing: SourceRow, job: Job): SourceSummary {
     units: existing.units,
     stored: existing.stored,
     skipped: existing.skipped,
+    empty: existing.empty_units,
     warnings: existing.warnings,
     newEvents: 0,
   };
@@ -369,6 +376,7 @@ interface SourceRow {
   quick_sha256: string | null;
   shift_ms: number;
   time_notes: string | null;
+  empty_units: number;
 }
 
 /** Removes what an interrupted attempt left behind, so a rerun equals a clean run. */
@@ -536,6 +544,8 @@ async function parseSource(
   let stored = 0;
   let skipped = 0;
   let dedupUnits = 0;
+  /** Skipped units that are normal non-records (blank lines, headers, empty lastlog slots). */
+  let emptyUnits = 0;
   let warnings = 0;
   let newEvents = 0;
   const warnKinds = new Map<string, number>();
@@ -544,7 +554,7 @@ async function parseSource(
 
   let current: Unit | null = null;
   let inPrefix = false;
-  let unitState = 0; // 0 = nothing yet, 1 = stored, 2 = skipped
+  let unitState = 0; // 0 = nothing yet, 1 = stored, 2 = skipped (with a warning), 3 = an expected non-record
   // The multi-line record stored by the current unit (or by end()): its facts take the record's
   // first-line provenance, so evidence lookups by (source, line) find the record's event row, and
   // are dropped with the row when the record began inside an already-stored prefix.
@@ -584,11 +594,11 @@ async function parseSource(
     part() {
       if (current && unitState === 0) unitState = 1;
     },
-    skip(reason: string) {
+    skip(reason: string, expected?: boolean) {
       if (!current) return;
       if (unitState !== 0) return;
-      unitState = 2;
-      if (inPrefix) return;
+      unitState = expected ? 3 : 2;
+      if (inPrefix || expected) return;
       warnRow(current.index, current.offset, `skipped: ${reason}`);
     },
     fact(table: FactTable, row: FactRow) {
@@ -723,7 +733,10 @@ async function parseSource(
       else if (unitState === 1) {
         stored++;
         newEvents++;
-      } else skipped++;
+      } else {
+        skipped++;
+        if (unitState === 3) emptyUnits++;
+      }
     }
     progress.unitsDone++;
     if (opts.onProgress && (progress.unitsDone & 4095) === 0 && Date.now() - lastReport > 200) {
@@ -771,7 +784,8 @@ async function parseSource(
     db.prepare(
       `UPDATE sources SET format=?, compression=?, sha256=?, bytes=?, content_bytes=?, content_sha256=?, first_unit_sha256=?,
         units=?, stored=?, skipped=?, warnings=?, status=?, duplicate_of=?, dedup_units=?, mtime_ms=?, time_notes=?,
-        family=?, rotation_rank=?, attempt_from=NULL, complete_units=?, ingested_at_ms=?, local_lines=?, quick_sha256=?
+        family=?, rotation_rank=?, attempt_from=NULL, complete_units=?, ingested_at_ms=?, local_lines=?, quick_sha256=?,
+        empty_units = (CASE WHEN ? THEN empty_units ELSE 0 END) + ?
        WHERE id=?`,
     ).run(
       format.name,
@@ -796,6 +810,8 @@ async function parseSource(
       Date.now(),
       (existing ? existing.local_lines : 0) + writer.localLines,
       job.quick ?? null,
+      existing ? 1 : 0,
+      emptyUnits,
       sourceId,
     );
   });
@@ -807,6 +823,7 @@ async function parseSource(
     units: totalUnits,
     stored: totalStored,
     skipped: totalSkipped,
+    empty: (existing?.empty_units ?? 0) + emptyUnits,
     warnings: totalWarnings,
     newEvents,
   };

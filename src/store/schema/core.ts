@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS sources (
   first_unit_sha256 TEXT,             -- sha256 of the first unit, to find rotated copies
   units INTEGER NOT NULL DEFAULT 0,   -- lines (text) or records (binary)
   stored INTEGER NOT NULL DEFAULT 0,  -- units present in events (here or in the copy it duplicates)
-  skipped INTEGER NOT NULL DEFAULT 0, -- units not stored, each with a warning
+  skipped INTEGER NOT NULL DEFAULT 0, -- units not stored: with a warning, or normal non-records (empty_units)
+  empty_units INTEGER NOT NULL DEFAULT 0, -- skipped units that are normal non-records (blank lines, headers, empty lastlog slots): no warning
   warnings INTEGER NOT NULL DEFAULT 0,
   status TEXT NOT NULL,               -- ingesting | ok | damaged | duplicate | unknown-format | not-regular | unreadable | outside-evidence
   duplicate_of INTEGER,               -- source whose rows already hold this content (prefix)
