@@ -49,7 +49,13 @@ try {
   for (const i of incidents) {
     console.log(`  ${i.time ?? '?'}  pid ${String(i.pid).padEnd(6)} ${clean(i.comm ?? '?').padEnd(16)} ${i.cause.padEnd(12)} ${i.confidence}`);
   }
-  const written = api.writeReportSet(db, incidents, outDir, api.REPORT_FORMATS, { dbPath });
+  // Pinned, so that a rerun rewrites the committed reports byte for byte: the case is named by
+  // what it was built from (its file is temporary), and "generated" is the newest incident's time.
+  const newest = incidents.map((i) => i.time).filter(Boolean).sort().pop() ?? '1970-01-01T00:00:00.000Z';
+  const written = api.writeReportSet(db, incidents, outDir, api.REPORT_FORMATS, {
+    dbPath: 'procforensics.db (npm run demo: samples/lab-debian12)',
+    generatedAt: newest,
+  });
   console.log('');
   for (const m of written.models) console.log(`- ${clean(m.answer_text)}`);
   console.log(`\nwrote ${written.files.length} files into ${path.relative(repo, outDir) || '.'}/ (open reports/index.html)`);
