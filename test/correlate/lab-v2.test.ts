@@ -109,6 +109,27 @@ describe('lab sample v2: every known disappearance', () => {
     });
   }
 
+  it('the verdicts can be queried in SQL beside the lines: evidence, alternatives and missing evidence as views, times in ISO 8601', () => {
+    const h = openCaseDb(path.join(dir, 'case.db'), { readonly: true });
+    try {
+      const ev = h
+        .prepare(
+          `SELECT e.role, e.decisive, ev.program, ev.time_utc FROM incident_evidence e JOIN incidents i USING (id)
+           JOIN sources s ON s.path = e.source_path JOIN events ev ON ev.source_id = s.id AND ev.src_line = e.line
+           WHERE i.pid = 25648 AND e.decisive = 1 ORDER BY e.ord`,
+        )
+        .all() as Array<{ role: string; decisive: number; program: string | null; time_utc: string }>;
+      expect(ev.length).toBeGreaterThanOrEqual(2);
+      expect(ev[0]!.time_utc).toMatch(/^2026-12-01T21:38:2\d\.\d{3}Z$/);
+      const alt = h.prepare(`SELECT COUNT(*) FROM incident_alternatives a JOIN incidents i USING (id) WHERE i.pid = 25648`).pluck().get() as number;
+      expect(alt).toBeGreaterThan(0);
+      const miss = h.prepare(`SELECT text FROM incident_missing_evidence m JOIN incidents i USING (id) WHERE i.pid = 26308`).pluck().all() as string[];
+      expect(miss.join(' ')).toContain('auid!=4294967295');
+    } finally {
+      h.close();
+    }
+  });
+
   it('the hangup at logout names no sender, and says why the job died and what keeps one alive', () => {
     const i = incidents.find((x) => x.pid === 26270)!;
     expect(i.actor.sender_pid ?? null).toBeNull();

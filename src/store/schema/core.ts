@@ -65,13 +65,14 @@ CREATE TABLE IF NOT EXISTS event_block_data (
 --   (byte offset there), ts_utc_ms (UTC ms since the epoch), ts_quality (exact | year_inferred |
 --   local_assumed | uptime_anchored | unknown), host, program, pid, uptime_s (printk seconds since
 --   boot), boot_key (boot segment in the source, or journal boot id), severity, raw (the unit as
---   read; binary records as hex), message.
+--   read; binary records as hex), message, time_utc (ts_utc_ms as ISO 8601 UTC).
 CREATE VIEW IF NOT EXISTS events AS
 SELECT b.source_id AS source_id,
   j.value ->> 0 AS src_line, j.value ->> 1 AS src_offset, j.value ->> 2 AS ts_utc_ms, j.value ->> 3 AS ts_quality,
   j.value ->> 4 AS host, j.value ->> 5 AS program, j.value ->> 6 AS pid, j.value ->> 7 AS uptime_s,
   j.value ->> 8 AS boot_key, j.value ->> 9 AS severity, j.value ->> 10 AS raw,
-  coalesce(j.value ->> 12, substr(j.value ->> 10, (j.value ->> 11) + 1)) AS message
+  coalesce(j.value ->> 12, substr(j.value ->> 10, (j.value ->> 11) + 1)) AS message,
+  strftime('%Y-%m-%dT%H:%M:%fZ', (j.value ->> 2) / 1000.0, 'unixepoch') AS time_utc
 FROM event_blocks b JOIN event_block_data d ON d.block_id = b.id,
   json_each(CAST(sqlar_uncompress(d.data, d.json_bytes) AS TEXT)) j;
 CREATE TABLE IF NOT EXISTS warnings (

@@ -46,6 +46,19 @@ CREATE INDEX IF NOT EXISTS incidents_pid ON incidents(pid);
 CREATE INDEX IF NOT EXISTS incidents_id ON incidents(id);
 CREATE INDEX IF NOT EXISTS incidents_time ON incidents(time_ms);
 
+-- The incidents' evidence, alternatives and missing evidence, one row each, to join with sources
+-- and events (source_path = sources.path, line = events.src_line):
+--   SELECT i.id, e.role, e.line, e.text FROM incident_evidence e JOIN incidents i USING (id) WHERE i.pid = 14134
+CREATE VIEW IF NOT EXISTS incident_evidence AS
+SELECT i.id AS id, j.key AS ord, j.value ->> 'source' AS source_path, j.value ->> 'line' AS line,
+       j.value ->> 'time' AS time_utc, j.value ->> 'time_quality' AS time_quality, j.value ->> 'role' AS role,
+       coalesce(j.value ->> 'decisive', 0) AS decisive, j.value ->> 'text' AS text
+FROM incidents i, json_each(i.json, '$.evidence') j;
+CREATE VIEW IF NOT EXISTS incident_alternatives AS
+SELECT i.id AS id, j.key AS ord, j.value AS text FROM incidents i, json_each(i.json, '$.alternatives') j;
+CREATE VIEW IF NOT EXISTS incident_missing_evidence AS
+SELECT i.id AS id, j.key AS ord, j.value AS text FROM incidents i, json_each(i.json, '$.missing_evidence') j;
+
 -- What each cause module proposed (src/correlate/*.ts), materialized with the incidents so that
 -- 'report --pid' and 'incidents --pid' read one pid's candidates by index. Ordinary pacct records
 -- are not here: they are read by pid when asked.
