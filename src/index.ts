@@ -28,3 +28,4 @@ export type { ReportModel, ReportOptions, ReportFormat } from './report/index.js
 export { eachIncident, findIncidents, processesByPid } from './correlate/index.js';
 export { parseOomLines } from './correlate/oom.js';
 export type { Incident, IncidentFilter, Cause, Actor, EvidenceLine, OomDetails } from './correlate/types.js';
+export { ECS_FIELDS, exportDocuments, type ExportWhat } from './export/ecs.js';

@@ -9,6 +9,7 @@ import { ingestCommand } from './ingest.js';
 import { incidentsCommand } from './incidents.js';
 import { sourcesCommand } from './sources.js';
 import { reportCommand } from './report.js';
+import { exportCommand } from './export.js';
 import { err, safeText } from './terminal.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -24,7 +25,7 @@ async function main(argv: string[]): Promise<void> {
       }
     })
     .strict()
-    .demandCommand(1, 'name a command: ingest, sources, incidents, report')
+    .demandCommand(1, 'name a command: ingest, sources, incidents, report, export')
     .version(VERSION)
     .alias('version', 'V')
     .help()
@@ -38,6 +39,7 @@ async function main(argv: string[]): Promise<void> {
   y = sourcesCommand(y);
   y = incidentsCommand(y);
   y = reportCommand(y);
+  y = exportCommand(y);
   // yargs renders the whole help text before it runs a command, in case the command fails (a
   // quarter of the start-up of `report`); our failures print one line that points at --help, so
   // that text is never shown. Optional: an internal of yargs, left alone if it is not there.

@@ -455,6 +455,22 @@ export class LineStore {
     return this.filtered((after) => this.st.ofPid.all(after, pid) as Array<{ id: number; source_id: number }>, (t) => t[L.pid] === pid);
   }
 
+  /** Every stored line, file by file in line order, a block at a time. */
+  *all(): Generator<StoredLine> {
+    const page = this.db.prepare(`SELECT id, source_id FROM event_blocks WHERE (source_id, first_line) > (?, ?) ORDER BY source_id, first_line LIMIT ${BLOCK_PAGE}`);
+    for (let s = 0, l = 0; ; ) {
+      const blocks = page.all(s, l) as Array<{ id: number; source_id: number }>;
+      if (!blocks.length) return;
+      for (const b of blocks) {
+        const rows = this.block(b.id);
+        for (const t of rows) yield toStoredLine(b.source_id, t);
+        s = b.source_id;
+        l = rows[0]?.[L.line] ?? l;
+        this.cache.delete(b.id); // read once: no point keeping it
+      }
+    }
+  }
+
   /** Every line of program `program`, in block order. */
   withProgram(program: string): Generator<StoredLine> {
     const needle = programNeedle(program);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
+import { ECS_FIELDS } from '../../src/export/ecs.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const CLI = path.resolve(__dirname, '../../dist/cli/main.js');
@@ -154,6 +155,35 @@ describe.skipIf(!fs.existsSync(CLI))('procforensics CLI', () => {
         expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
       }
       expect(fs.readFileSync(file).equals(before)).toBe(true);
+    }
+  });
+});
+
+describe.skipIf(!fs.existsSync(CLI))('procforensics export', () => {
+  it('writes every line and incident as NDJSON with ECS field names only (and procforensics.*)', () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-export-'));
+    try {
+      expect(run(['ingest', path.resolve(__dirname, '../../samples/lab-debian12/var/log'), '--db', 'case.db', '--quiet'], d).code).toBe(0);
+      const r = run(['export', '--db', 'case.db', '--out', 'case.ndjson'], d);
+      expect(r.code).toBe(0);
+      const docs = fs.readFileSync(path.join(d, 'case.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const stored = JSON.parse(run(['sources', '--db', 'case.db', '--json'], d).stdout).reduce((a: number, s: { stored: number }) => a + s.stored, 0);
+      const incidents = JSON.parse(run(['incidents', '--db', 'case.db', '--json'], d).stdout).incidents.length;
+      const kinds = docs.map((x) => (x.event as { kind: string }).kind);
+      expect(kinds.filter((k) => k === 'event').length).toBe(stored);
+      expect(kinds.filter((k) => k === 'alert').length).toBe(incidents);
+      // Every leaf outside procforensics.* is an ECS field of the documented list.
+      const leaves = (o: Record<string, unknown>, pre = ''): string[] =>
+        Object.entries(o).flatMap(([k, v]) =>
+          k === 'procforensics' && !pre ? [] : v && typeof v === 'object' && !Array.isArray(v) ? leaves(v as Record<string, unknown>, `${pre}${k}.`) : [`${pre}${k}`],
+        );
+      const fields = new Set(docs.flatMap((x) => leaves(x)));
+      expect([...fields].filter((f) => !ECS_FIELDS.includes(f))).toEqual([]);
+      const sudo = docs.find((x) => (x.event as { id?: string }).id?.startsWith('vm-25648-'))!;
+      expect(sudo).toMatchObject({ event: { kind: 'alert', action: 'signal' }, host: { name: 'vm' }, process: { pid: 25648, name: 'ingest-daemon' }, user: { name: 'alice' }, source: { address: '127.0.0.1' } });
+      expect(docs.every((x) => typeof x['@timestamp'] === 'string' || x['@timestamp'] === undefined)).toBe(true);
+    } finally {
+      fs.rmSync(d, { recursive: true, force: true });
     }
   });
 });
