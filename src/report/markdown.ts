@@ -36,6 +36,30 @@ export function renderMarkdown(m: ReportModel): string {
     L.push('');
   }
 
+  if (m.oom) {
+    L.push('## Task table at the time of the kill', '');
+    if (m.oom.tasks.length) {
+      const max = Math.max(...m.oom.tasks.map((t) => t.rss_mib ?? 0), 0.001);
+      L.push('| Rank | PID | Name | RSS (MiB) | oom_score_adj | | RSS |', '|---:|---:|---|---:|---:|---|---|');
+      for (const t of m.oom.tasks) {
+        const mark = [t.victim ? '**victim**' : '', t.trigger ? '**trigger**' : ''].filter(Boolean).join(', ');
+        const bar = t.rss_mib !== null ? '█'.repeat(Math.max(t.rss_mib > 0 ? 1 : 0, Math.round((t.rss_mib / max) * BAR_WIDTH))) : '';
+        L.push(
+          `| ${t.rank} | ${t.pid} | ${mdCode(t.name, true)} | ${t.rss_mib !== null ? fmtMib(t.rss_mib) : '?'} | ${t.oom_score_adj ?? '?'} | ${mark} | ${bar} |`,
+        );
+      }
+      L.push('');
+      if (m.oom.omitted) L.push(mdText(`${m.oom.omitted} smaller task(s) left out.`), '');
+    }
+    for (const n of m.oom.notes) L.push(`- ${mdText(n)}`);
+    L.push('');
+  }
+
+  L.push('## Alternatives ruled out', '', ...bullets(m.alternatives, 'None recorded.'), '');
+  L.push('## Missing evidence', '', ...bullets(m.missing_evidence, 'None: every expected source was present.'), '');
+  L.push('## Recommendations', '', ...bullets(m.recommendations, 'None.'), '');
+
+  // The timeline last: a ticket reader needs the answer, the chain and what is missing first.
   const tl = m.timeline;
   L.push('## The moments before', '');
   const range = tl.from_utc && tl.to_utc ? `${tl.from_utc} to ${tl.to_utc} UTC` : 'no time window';
@@ -70,28 +94,6 @@ export function renderMarkdown(m: ReportModel): string {
     L.push('');
   }
 
-  if (m.oom) {
-    L.push('## Task table at the time of the kill', '');
-    if (m.oom.tasks.length) {
-      const max = Math.max(...m.oom.tasks.map((t) => t.rss_mib ?? 0), 0.001);
-      L.push('| Rank | PID | Name | RSS (MiB) | oom_score_adj | | RSS |', '|---:|---:|---|---:|---:|---|---|');
-      for (const t of m.oom.tasks) {
-        const mark = [t.victim ? '**victim**' : '', t.trigger ? '**trigger**' : ''].filter(Boolean).join(', ');
-        const bar = t.rss_mib !== null ? '█'.repeat(Math.max(t.rss_mib > 0 ? 1 : 0, Math.round((t.rss_mib / max) * BAR_WIDTH))) : '';
-        L.push(
-          `| ${t.rank} | ${t.pid} | ${mdCode(t.name, true)} | ${t.rss_mib !== null ? fmtMib(t.rss_mib) : '?'} | ${t.oom_score_adj ?? '?'} | ${mark} | ${bar} |`,
-        );
-      }
-      L.push('');
-      if (m.oom.omitted) L.push(mdText(`${m.oom.omitted} smaller task(s) left out.`), '');
-    }
-    for (const n of m.oom.notes) L.push(`- ${mdText(n)}`);
-    L.push('');
-  }
-
-  L.push('## Alternatives ruled out', '', ...bullets(m.alternatives, 'None recorded.'), '');
-  L.push('## Missing evidence', '', ...bullets(m.missing_evidence, 'None: every expected source was present.'), '');
-  L.push('## Recommendations', '', ...bullets(m.recommendations, 'None.'), '');
 
   const p = m.provenance;
   L.push('## Provenance', '');

@@ -130,7 +130,8 @@ export interface ReportOptions {
 
 export const DEFAULT_WINDOW_BEFORE_MS = 10 * 60_000;
 export const DEFAULT_WINDOW_AFTER_MS = 60_000;
-export const DEFAULT_MAX_TIMELINE_ROWS = 400;
+/** Rows a report's timeline shows by default: what fits an incident ticket (GitHub 65,536, Jira 32,767 characters). */
+export const DEFAULT_MAX_TIMELINE_ROWS = 60;
 export const DEFAULT_MAX_TASKS = 60;
 /** Longest line text kept in a report; the rest is cut and counted. */
 const MAX_LINE_CHARS = 2000;
@@ -750,14 +751,28 @@ export function buildReportModel(db: Db | null, incident: Incident, opts: Report
   // The cap: every evidence row, then the rows nearest the incident (at most a fifth of them after
   // it, unless there are too few before).
   const evidenceRows = allRows.filter((r) => r.evidence);
-  const budget = Math.max(0, cap - evidenceRows.length);
-  const plain = allRows.filter((r) => !r.evidence);
+  let budget = Math.max(0, cap - evidenceRows.length);
+  // Then the rows about the same processes (the victim, its trigger, the sender, by pid or name),
+  // nearest first, for up to half of what is left; then the nearest rows of any kind.
+  const relatedPids = [incident.pid, incident.trigger?.pid, incident.actor.sender_pid].filter((p): p is number => typeof p === 'number' && p > 1);
+  const names = [incident.comm, incident.trigger?.comm].filter((n): n is string => !!n && n.length >= 3);
+  const relatedRe = new RegExp(
+    [...relatedPids.map((p) => `(?<![0-9])${p}(?![0-9])`), ...names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))].join('|') || '(?!)',
+  );
+  const distance = (r: TimelineRow) => (centreMs === null || r.ts_utc_ms === null ? Number.MAX_SAFE_INTEGER : Math.abs(r.ts_utc_ms - centreMs));
+  const related = allRows
+    .filter((r) => !r.evidence && relatedRe.test(r.text))
+    .sort((a, b) => distance(a) - distance(b))
+    .slice(0, Math.floor(budget / 2));
+  const relatedSet = new Set(related);
+  budget -= related.length;
+  const plain = allRows.filter((r) => !r.evidence && !relatedSet.has(r));
   const beforePlain = plain.filter((r) => centreMs === null || (r.ts_utc_ms ?? -Infinity) <= centreMs).sort((a, b) => (b.ts_utc_ms ?? 0) - (a.ts_utc_ms ?? 0));
   const afterPlain = plain.filter((r) => centreMs !== null && (r.ts_utc_ms ?? -Infinity) > centreMs).sort((a, b) => (a.ts_utc_ms ?? 0) - (b.ts_utc_ms ?? 0));
   let nAfter = Math.min(afterPlain.length, Math.floor(budget * 0.2));
   const nBefore = Math.min(beforePlain.length, budget - nAfter);
   nAfter = Math.min(afterPlain.length, budget - nBefore);
-  const rows: TimelineRow[] = [...evidenceRows, ...beforePlain.slice(0, nBefore), ...afterPlain.slice(0, nAfter)];
+  const rows: TimelineRow[] = [...evidenceRows, ...related, ...beforePlain.slice(0, nBefore), ...afterPlain.slice(0, nAfter)];
   // Rows without a time go first (they cannot be placed); then by time, file and line.
   const srcOrder = (p: string) => srcIdx.get(p)?.id ?? Number.MAX_SAFE_INTEGER;
   rows.sort(
@@ -793,7 +808,7 @@ export function buildReportModel(db: Db | null, incident: Incident, opts: Report
     );
   }
   if (windowRead < windowLines) notes.push(`The window holds ${windowLines} lines: only the ${windowRead} nearest the incident were read and folded.`);
-  if (omitted) notes.push(`${omitted} row(s) of the window are left out (the farthest from the incident); the evidence rows are all kept.`);
+  if (omitted) notes.push(`${omitted} more row(s) of the window are left out: the rows shown are the evidence, then the lines about the same processes, then the nearest (--window and a larger cap show more).`);
 
   // Facts.
   const facts: Fact[] = [];

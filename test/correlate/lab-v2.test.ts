@@ -8,6 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findIncidents, ingest, openCaseDb } from '../../src/index.js';
 import type { Incident } from '../../src/correlate/types.js';
+import { buildReportModel } from '../../src/report/model.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
 
 const SAMPLE = path.resolve(__dirname, '../../samples/lab-debian12');
 
@@ -125,6 +127,25 @@ describe('lab sample v2: every known disappearance', () => {
       expect(alt).toBeGreaterThan(0);
       const miss = h.prepare(`SELECT text FROM incident_missing_evidence m JOIN incidents i USING (id) WHERE i.pid = 26308`).pluck().all() as string[];
       expect(miss.join(' ')).toContain('auid!=4294967295');
+    } finally {
+      h.close();
+    }
+  });
+
+  it('every report of the sample fits an incident ticket (Jira 32,767 and GitHub 65,536 characters), the answer before the timeline', () => {
+    const h = openCaseDb(path.join(dir, 'case.db'), { readonly: true });
+    try {
+      for (const i of incidents) {
+        const md = renderMarkdown(buildReportModel(h, i, { generatedAt: '2026-12-02T00:00:00Z' }));
+        expect(md.length, i.id).toBeLessThanOrEqual(32_767);
+        expect(md.indexOf('**Answer:**')).toBeLessThan(md.indexOf('## The moments before'));
+        expect(md.indexOf('## Missing evidence')).toBeLessThan(md.indexOf('## The moments before'));
+      }
+      // The committed demo reports too.
+      const reports = path.resolve(__dirname, '../../reports');
+      for (const f of fs.readdirSync(reports).filter((x) => x.endsWith('.md'))) {
+        expect(fs.statSync(path.join(reports, f)).size, f).toBeLessThanOrEqual(32_767);
+      }
     } finally {
       h.close();
     }
