@@ -56,7 +56,7 @@ class JournalBinaryParser implements UnitParser {
   }
 
   end(out: ParseOutput): void {
-    const path = this.ctx.path;
+    const path = this.ctx.readPath ?? this.ctx.path;
     let summary: string | null = null;
     try {
       const fd = fs.openSync(path, 'r');

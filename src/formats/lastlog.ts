@@ -172,7 +172,7 @@ class LastlogParser implements UnitParser {
   private readonly path: string;
 
   constructor(ctx: ParseContext) {
-    this.path = ctx.path;
+    this.path = ctx.readPath ?? ctx.path;
     this.layout = LASTLOG_LAYOUTS.find((l) => l.size === ctx.recordSize) ?? LASTLOG_LAYOUTS[0];
   }
 

@@ -93,7 +93,10 @@ export interface AssumedOffset {
 
 /** Everything a parser may know about the file and the case, decided before parsing starts. */
 export interface ParseContext {
+  /** The source's name (an archive entry is `archive.tar.gz!var/log/wtmp`). */
   path: string;
+  /** The file to read, for formats that read their file themselves (defaults to path). */
+  readPath?: string;
   /** The user's --tz (IANA zone) if given. */
   tz: string | null;
   /**

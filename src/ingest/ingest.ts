@@ -6,6 +6,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { discover, type FoundFile } from '../sources/discover.js';
 import { DEFAULT_DECODE_LIMITS, openDecoded, gzipHeaderMtime, type Compression, type DecodeLimits } from '../sources/decompress.js';
+import { extractTar, isTar, type ExtractedArchive } from '../sources/archive.js';
+import path from 'node:path';
 import { orderRotations, stripCompressionSuffix, type Rotation } from '../sources/rotation.js';
 import { oneByOne, splitLineBatches, splitRecordBatches } from '../sources/units.js';
 import { isLineNumbered, unnumberedBatches, unnumberedProbe } from '../sources/numbered.js';
@@ -119,6 +121,7 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
   }
   const db = openCaseDb(opts.db);
   let release: (() => void) | null = null;
+  const archives: ExtractedArchive[] = [];
   try {
     // Before recovery: what looks interrupted may be another ingest's work in progress.
     release = claimWriter(db, opts.db);
@@ -141,7 +144,12 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
     opts = { ...opts, tz: opts.tz ?? getMeta(db, 'tz'), bootTime: opts.bootTime ?? getMeta(db, 'boot_time') };
     const found = await discover(inputs);
     const dbReal = safeRealpath(opts.db);
-    const files = found.filter((f) => f.path !== dbReal && !f.path.startsWith(dbReal + '-'));
+    const files = await expandArchives(
+      db,
+      found.filter((f) => f.path !== dbReal && !f.path.startsWith(dbReal + '-')),
+      decodeLimits(opts),
+      archives,
+    );
     const jobs = await planJobs(files);
     const result: IngestResult = {
       files: jobs.length,
@@ -204,6 +212,7 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
     result.elapsed_ms = Date.now() - started;
     return result;
   } finally {
+    for (const a of archives) a.dispose();
     release?.();
     db.close();
   }
@@ -244,7 +253,7 @@ async function planJobs(files: FoundFile[]): Promise<Job[]> {
     let recordSize = 0;
     let numbered = false;
     if (file.kind === 'file') {
-      const head = await readHead(path);
+      const head = await readHead(file.readPath ?? path);
       compression = head.compression;
       probe = {
         head: head.bytes,
@@ -294,6 +303,42 @@ async function planJobs(files: FoundFile[]): Promise<Job[]> {
     .map((j, i) => ({ j, i }))
     .sort((a, b) => orderOf(a.j) - orderOf(b.j) || a.i - b.i)
     .map((x) => x.j);
+}
+
+/**
+ * Tar archives among the files (any compression) are read as the tree they hold: their entries are
+ * copied to a private temporary directory and stand in the list under `archive!entry` names; the
+ * archive itself is listed with what was read of it.
+ */
+async function expandArchives(db: Db, files: FoundFile[], limits: DecodeLimits, out: ExtractedArchive[]): Promise<FoundFile[]> {
+  const result: FoundFile[] = [];
+  for (const f of files) {
+    if (f.kind !== 'file' || f.size === 0 || !isTar((await readHead(f.path)).bytes)) {
+      result.push(f);
+      continue;
+    }
+    const x = await extractTar(f.path, limits);
+    out.push(x);
+    const inner = await discover([x.dir]);
+    for (const g of inner) {
+      const rel = path.relative(x.dir, g.path).split(path.sep).join('/');
+      result.push({ ...g, path: `${f.path}!${rel}`, readPath: g.path, note: g.note?.replaceAll(x.dir, `${f.path}!`) ?? null });
+    }
+    const note =
+      `tar archive: ${x.files} file(s) read as a tree (listed as ${path.basename(f.path)}!…)` +
+      (x.skipped.length ? `; not read: ${x.skipped.slice(0, 5).join('; ')}${x.skipped.length > 5 ? `; … ${x.skipped.length - 5} more` : ''}` : '') +
+      (x.damage ? `; ${x.damage}: the entries before it were read` : '');
+    const status = x.damage ? 'damaged' : 'archive';
+    db.prepare(
+      `INSERT INTO sources (path, format, compression, bytes, units, stored, skipped, warnings, status, mtime_ms, note, ingested_at_ms)
+       VALUES (?, 'tar', ?, ?, ?, 0, 0, ?, ?, ?, ?, ?)
+       ON CONFLICT(path) DO UPDATE SET units=excluded.units, warnings=excluded.warnings, status=excluded.status, note=excluded.note, bytes=excluded.bytes`,
+    ).run(f.path, (await readHead(f.path)).compression, f.size, 0, x.damage ? 1 : 0, status, f.mtime_ms, note, Date.now());
+    const id = db.prepare(`SELECT id FROM sources WHERE path = ?`).pluck().get(f.path) as number;
+    db.prepare(`DELETE FROM warnings WHERE source_id = ? AND src_line IS NULL`).run(id);
+    if (x.damage) db.prepare(`INSERT INTO warnings (source_id, src_line, src_offset, message) VALUES (?, NULL, NULL, ?)`).run(id, `${x.damage} (in ${f.path})`);
+  }
+  return result;
 }
 
 async function readHead(path: string): Promise<{ bytes: Buffer; compression: Compression }> {
@@ -432,14 +477,14 @@ async function ingestOne(db: Db, job: Job, opts: IngestOptions, progress: Ingest
   const settled = existing && existing.status !== 'ingesting' && existing.format === job.format?.name && !cutByCap;
   // A file of the same size and mtime whose first and last MiB hash alike is the file already
   // stored: an unchanged tree is recognised without reading it (--verify reads every byte again).
-  const quick = sparseHuge || !job.format ? null : await quickSha256(f.path, f.size);
+  const quick = sparseHuge || !job.format ? null : await quickSha256(f.readPath ?? f.path, f.size);
   // mtimes compared to the millisecond: a copy tool may keep no finer precision (and utimes'
   // seconds-as-a-double round trip moves the last digit).
   const sameMtime = existing?.mtime_ms != null && Math.abs(existing.mtime_ms - f.mtime_ms) < 1;
   if (settled && !opts.verify && existing.bytes === f.size && sameMtime && (sparseHuge || existing.quick_sha256 === quick)) {
     return unchangedSummary(existing, job);
   }
-  const sha = sparseHuge ? null : await sha256File(f.path);
+  const sha = sparseHuge ? null : await sha256File(f.readPath ?? f.path);
   if (!job.format) {
     const note = f.note ?? `no format recognised this file (first bytes: ${describeHead(job.probe?.head)})`;
     return listOnly(db, job, 'unknown-format', 'unknown', note, sha);
@@ -620,7 +665,7 @@ async function parseSource(
 
   // Decoded bytes are hashed on the way through, with snapshots at prefix boundaries.
   const limits = decodeLimits(opts);
-  const dec = await openDecoded(f.path, limits);
+  const dec = await openDecoded(f.readPath ?? f.path, limits);
   const hash = crypto.createHash('sha256');
   let hashed = 0;
   let checkpoint: { at: number; digest: string | null } | null = ownPrefix ? { at: ownPrefix.bytes, digest: null } : null;
@@ -650,7 +695,7 @@ async function parseSource(
   // Units come a decoded chunk at a time: one await per chunk, not per line.
   const lineBatches = (it: AsyncIterable<Unit[]>) => (job.numbered ? unnumberedBatches(it) : it);
   const batches = format.readUnits
-    ? oneByOne(format.readUnits(f.path))
+    ? oneByOne(format.readUnits(f.readPath ?? f.path))
     : format.unit === 'line'
       ? lineBatches(splitLineBatches(tap(dec.chunks), { onNote }))
       : splitRecordBatches(tap(dec.chunks), job.recordSize, (offset, bytes) =>
@@ -660,9 +705,9 @@ async function parseSource(
   // A prescan (e.g. month sequence for year inference) reads the file once more, cheaply.
   if (format.prescan && (!format.needsPrescan || !job.probe || format.needsPrescan(job.probe))) {
     const pre = format.prescan(ctx);
-    const dec2 = await openDecoded(f.path, limits);
+    const dec2 = await openDecoded(f.readPath ?? f.path, limits);
     const it2 = format.readUnits
-      ? oneByOne(format.readUnits(f.path))
+      ? oneByOne(format.readUnits(f.readPath ?? f.path))
       : format.unit === 'line'
         ? lineBatches(splitLineBatches(dec2.chunks, { onNote: () => {} }))
         : splitRecordBatches(dec2.chunks, job.recordSize, () => {});
@@ -839,12 +884,13 @@ async function buildContext(db: Db, job: Job, opts: IngestOptions): Promise<Pars
     const { y, m, d } = r.nameDate;
     yearRef = { utc_ms: civilToMs(y, m, d, 23, 59, 59) + 14 * 3600000, method: `date in the file name (${y}-${pad(m)}-${pad(d)})` };
   } else if (job.compression === 'gzip') {
-    const t = await gzipHeaderMtime(f.path);
+    const t = await gzipHeaderMtime(f.readPath ?? f.path);
     if (t > 0) yearRef = { utc_ms: t * 1000, method: 'gzip header mtime' };
   }
   if (!yearRef && f.mtime_ms > 0) yearRef = { utc_ms: f.mtime_ms, method: 'file mtime' };
   return {
     path: f.path,
+    ...(f.readPath ? { readPath: f.readPath } : {}),
     tz: opts.tz ?? null,
     assumedOffset: opts.tz ? null : inferOffsetContext(db),
     yearRef,

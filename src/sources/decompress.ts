@@ -177,6 +177,10 @@ export async function openDecoded(path: string, limits: DecodeLimits = DEFAULT_D
       }
     } catch (err) {
       damage = { compressed_offset: consumed, message: `xz stream damaged: ${(err as Error)?.message ?? String(err)}` };
+    } finally {
+      // A reader that stops early (the 64 KiB probe) must cancel: xz-decompress decodes one stream
+      // at a time, and the next one waits for this one forever otherwise.
+      await reader.cancel().catch(() => {});
     }
   }
 

@@ -15,6 +15,8 @@ export interface FoundFile {
   /** Bytes actually allocated on disk (st_blocks * 512), to spot sparse files. */
   allocated: number;
   note: string | null;
+  /** Where the bytes are read from, when `path` is a name and not a file (an archive entry: `a.tar.gz!var/log/syslog`). */
+  readPath?: string;
 }
 
 export async function discover(inputs: string[]): Promise<FoundFile[]> {

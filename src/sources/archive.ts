@@ -1,0 +1,177 @@
+// Tar archives as evidence (`varlog.tar.gz`, a sosreport `.tar.xz`): read entry by entry as a
+// tree. A tar stream is a sequence of 512-byte headers, each followed by its entry's data padded to
+// 512 bytes (POSIX ustar, with GNU `L` long names and pax `x` headers for long paths):
+//
+//   offset 0 name[100] · 100 mode · 124 size (octal) · 136 mtime (octal) · 156 typeflag · 157 linkname
+//   257 "ustar" · 345 prefix[155]
+//
+// The entries are copied, still compressed as they are inside (a `syslog.2.gz` stays gzip), into a
+// private temporary directory that the ingest reads as a tree and removes at the end; each source
+// keeps the name `archive.tar.gz!var/log/syslog.2.gz`, so nothing points at the temporary copy.
+// Entry paths are confined to that directory (no absolute paths, no `..`); links and devices
+// inside the archive are not followed.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDecoded, type DecodeLimits } from './decompress.js';
+
+const BLOCK = 512;
+
+/** The decompressed stream starts with a tar header (ustar or GNU magic at offset 257, valid checksum). */
+export function isTar(head: Buffer): boolean {
+  if (head.length < BLOCK) return false;
+  const magic = head.toString('latin1', 257, 262);
+  if (magic !== 'ustar') return false;
+  const stored = parseOctal(head.subarray(148, 156));
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : head[i]!;
+  return stored === sum;
+}
+
+function parseOctal(b: Buffer): number {
+  // GNU base-256 for large sizes: high bit of the first byte set.
+  if (b[0]! & 0x80) {
+    let n = 0;
+    for (let i = 1; i < b.length; i++) n = n * 256 + b[i]!;
+    return n;
+  }
+  const s = b.toString('latin1').replace(/\0.*$/s, '').trim();
+  return s ? parseInt(s, 8) : 0;
+}
+
+function cString(b: Buffer): string {
+  const z = b.indexOf(0);
+  return b.toString('utf8', 0, z === -1 ? b.length : z);
+}
+
+/** pax extended header records: "LEN key=value\n". */
+function paxPath(data: Buffer): string | null {
+  const text = data.toString('utf8');
+  const m = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(text);
+  return m ? m[1]! : null;
+}
+
+/** A path inside the archive, made safe to create under `root` (null when it would escape). */
+function safeEntry(root: string, name: string): string | null {
+  const parts = name.split('/').filter((p) => p && p !== '.');
+  if (!parts.length || parts.some((p) => p === '..')) return null;
+  return path.join(root, ...parts);
+}
+
+export interface ExtractedArchive {
+  /** The directory the entries were copied into (removed by `dispose`). */
+  dir: string;
+  /** Regular-file entries copied, and entries not copied (links, devices, unsafe names). */
+  files: number;
+  skipped: string[];
+  /** Where reading stopped, when the archive is damaged or cut. */
+  damage: string | null;
+  dispose(): void;
+}
+
+/** Copies the regular files of a tar archive (any compression) into a fresh private directory. */
+export async function extractTar(file: string, limits?: DecodeLimits): Promise<ExtractedArchive> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procforensics-archive-'));
+  fs.chmodSync(dir, 0o700);
+  const dec = await openDecoded(file, limits);
+  const skipped: string[] = [];
+  let files = 0;
+  let pending: Buffer = Buffer.alloc(0);
+  // The entry being copied: its remaining data bytes, the padding after, its file.
+  let entry: { fd: number | null; left: number; pad: number; mtime: number; path: string | null } | null = null;
+  let longName: string | null = null;
+  let ended = false;
+  const finishEntry = () => {
+    if (entry?.fd != null) {
+      fs.closeSync(entry.fd);
+      if (entry.path) fs.utimesSync(entry.path, entry.mtime, entry.mtime);
+    }
+    entry = null;
+  };
+  let meta: { kind: 'L' | 'x'; left: number; pad: number; chunks: Buffer[] } | null = null;
+  try {
+    for await (const chunk of dec.chunks) {
+      if (ended) break;
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      let at = 0;
+      while (at < pending.length && !ended) {
+        if (meta) {
+          const take = Math.min(meta.left, pending.length - at);
+          meta.chunks.push(pending.subarray(at, at + take));
+          meta.left -= take;
+          at += take;
+          if (meta.left > 0) break;
+          const skip = Math.min(meta.pad, pending.length - at);
+          meta.pad -= skip;
+          at += skip;
+          if (meta.pad > 0) break;
+          const data = Buffer.concat(meta.chunks);
+          longName = meta.kind === 'L' ? cString(data) : (paxPath(data) ?? longName);
+          meta = null;
+          continue;
+        }
+        if (entry) {
+          const take = Math.min(entry.left, pending.length - at);
+          if (take > 0 && entry.fd !== null) fs.writeSync(entry.fd, pending, at, take);
+          entry.left -= take;
+          at += take;
+          if (entry.left > 0) break;
+          const skip = Math.min(entry.pad, pending.length - at);
+          entry.pad -= skip;
+          at += skip;
+          if (entry.pad > 0) break;
+          finishEntry();
+          continue;
+        }
+        if (pending.length - at < BLOCK) break;
+        const h = pending.subarray(at, at + BLOCK);
+        at += BLOCK;
+        if (h.every((b) => b === 0)) {
+          ended = true; // the end-of-archive blocks
+          break;
+        }
+        const size = parseOctal(h.subarray(124, 136));
+        const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+        const type = String.fromCharCode(h[156]!);
+        if (type === 'L' || type === 'x') {
+          meta = { kind: type, left: size, pad, chunks: [] };
+          continue;
+        }
+        if (type === 'g') {
+          entry = { fd: null, left: size, pad, mtime: 0, path: null };
+          continue;
+        }
+        const prefix = cString(h.subarray(345, 500));
+        const name = longName ?? (prefix ? `${prefix}/${cString(h.subarray(0, 100))}` : cString(h.subarray(0, 100)));
+        longName = null;
+        const mtime = parseOctal(h.subarray(136, 148));
+        if (type === '0' || type === '\0' || type === '7') {
+          const target = safeEntry(dir, name);
+          if (!target) {
+            skipped.push(`${name}: a path outside the archive's tree`);
+            entry = { fd: null, left: size, pad, mtime, path: null };
+            continue;
+          }
+          fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+          entry = { fd: fs.openSync(target, 'wx', 0o600), left: size, pad, mtime, path: target };
+          files++;
+          if (size === 0 && pad === 0) finishEntry();
+        } else {
+          if (type === '2' || type === '1') skipped.push(`${name}: a ${type === '2' ? 'symbolic' : 'hard'} link inside the archive, not followed`);
+          else if (type !== '5') skipped.push(`${name}: not a regular file (tar type ${JSON.stringify(type)})`);
+          entry = { fd: null, left: size, pad, mtime, path: null };
+          if (size === 0) entry = null;
+        }
+      }
+      pending = pending.subarray(at);
+    }
+  } catch (err) {
+    finishEntry();
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const cut = entry !== null || meta !== null;
+  finishEntry();
+  const damage = dec.damage()?.message ?? (cut ? 'the archive ends inside an entry (cut short)' : null);
+  return { dir, files, skipped, damage, dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}

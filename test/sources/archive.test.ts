@@ -1,0 +1,101 @@
+// A tarball of the evidence is read as the tree it holds: the same incidents as the tree, each
+// entry listed as `archive!path`, nothing written outside a private temporary copy, and an entry
+// that tries to climb out of the archive (`../x`) refused.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findIncidents, ingest, listSources, openCaseDb } from '../../src/index.js';
+import type { Incident } from '../../src/correlate/types.js';
+
+const SAMPLE = path.resolve(__dirname, '../../samples/lab-debian12');
+const hasTar = spawnSync('tar', ['--version']).status === 0;
+
+const verdicts = (list: Incident[]) => list.map((i) => [i.pid, i.cause, i.signal, i.comm, i.actor.user, i.actor.via, i.actor.from_host, i.time]).sort();
+
+async function incidentsOf(inputs: string[], db: string) {
+  await ingest(inputs, { db });
+  const h = openCaseDb(db, { readonly: true });
+  try {
+    return { incidents: findIncidents(h), sources: listSources(h) };
+  } finally {
+    h.close();
+  }
+}
+
+/** One ustar header block (512 bytes) for a regular file. */
+function tarHeader(name: string, size: number): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100, 'utf8');
+  h.write('0000644\0', 100);
+  h.write('0000000\0', 108);
+  h.write('0000000\0', 116);
+  h.write(size.toString(8).padStart(11, '0') + '\0', 124);
+  h.write((1796160000).toString(8).padStart(11, '0') + '\0', 136);
+  h.write('        ', 148);
+  h[156] = '0'.charCodeAt(0);
+  h.write('ustar\0', 257);
+  h.write('00', 263);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  return h;
+}
+
+describe('tar archives as evidence', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-tar-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it.skipIf(!hasTar)('a .tar.gz and a .tar.xz of the sample give the incidents of the tree', async () => {
+    const copies = () => new Set(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('procforensics-archive-')));
+    const before = copies();
+    for (const [flag, ext] of [['-czf', 'tar.gz'], ['-cJf', 'tar.xz']] as const) {
+      expect(spawnSync('tar', [flag, path.join(dir, `lab.${ext}`), '-C', SAMPLE, 'var', 'home', 'dmesg-T.txt']).status).toBe(0);
+    }
+    const tree = await incidentsOf([path.join(SAMPLE, 'var'), path.join(SAMPLE, 'home'), path.join(SAMPLE, 'dmesg-T.txt')], path.join(dir, 'tree.db'));
+    expect(tree.incidents.length).toBeGreaterThanOrEqual(15);
+    for (const ext of ['tar.gz', 'tar.xz']) {
+      const archive = path.join(dir, `lab.${ext}`);
+      const got = await incidentsOf([archive], path.join(dir, `${ext}.db`));
+      expect(verdicts(got.incidents), ext).toEqual(verdicts(tree.incidents));
+      const byPath = new Map(got.sources.map((s) => [s.path, s]));
+      expect(byPath.get(archive)).toMatchObject({ format: 'tar', status: 'archive' });
+      expect(byPath.get(`${archive}!var/log/auth.log.3.bz2`)).toMatchObject({ format: 'syslog', compression: 'bzip2', status: 'ok' });
+      // Evidence cites the archive entry, never the temporary copy.
+      const cited = got.incidents.flatMap((i) => i.evidence.map((e) => e.source));
+      expect(cited.every((s) => s.startsWith(`${archive}!`))).toBe(true);
+    }
+    // Nothing of the copies is left behind.
+    expect([...copies()].filter((n) => !before.has(n))).toEqual([]);
+  }, 60_000);
+
+  it('refuses an entry that climbs out of the archive and reads the rest', async () => {
+    const line = Buffer.from('2026-12-01T16:00:00.000000-05:00 vm app[42]: inside the archive\n');
+    const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
+    const tar = Buffer.concat([
+      tarHeader('../../escaped.log', line.length),
+      pad(line),
+      tarHeader('var/log/syslog', line.length),
+      pad(line),
+      Buffer.alloc(1024),
+    ]);
+    const file = path.join(dir, 'evil.tgz');
+    fs.writeFileSync(file, zlib.gzipSync(tar));
+    const got = await incidentsOf([file], path.join(dir, 'evil.db'));
+    const byPath = new Map(got.sources.map((s) => [s.path, s]));
+    expect(byPath.get(`${file}!var/log/syslog`)).toMatchObject({ status: 'ok', units: 1, stored: 1 });
+    expect([...byPath.keys()].some((p) => p.includes('escaped'))).toBe(false);
+    expect(fs.existsSync(path.join(os.tmpdir(), 'escaped.log'))).toBe(false);
+    const h = openCaseDb(path.join(dir, 'evil.db'), { readonly: true });
+    try {
+      expect(h.prepare(`SELECT note FROM sources WHERE path = ?`).pluck().get(file)).toMatch(/not read: \.\.\/\.\.\/escaped\.log: a path outside the archive's tree/);
+    } finally {
+      h.close();
+    }
+  });
+});
