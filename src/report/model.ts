@@ -130,6 +130,9 @@ export interface ReportOptions {
 
 export const DEFAULT_WINDOW_BEFORE_MS = 10 * 60_000;
 export const DEFAULT_WINDOW_AFTER_MS = 60_000;
+/** Decoded line blocks a report keeps: its window count and its window read do not evict each other. */
+const REPORT_CACHE_BLOCKS = 48;
+
 /** Rows a report's timeline shows by default: what fits an incident ticket (GitHub 65,536, Jira 32,767 characters). */
 export const DEFAULT_MAX_TIMELINE_ROWS = 60;
 export const DEFAULT_MAX_TASKS = 60;
@@ -671,7 +674,7 @@ export function buildReportModel(db: Db | null, incident: Incident, opts: Report
   const rowsById = new Map<string, EventRowDb>();
   const pathById = new Map<number, string>();
   for (const [path, s] of srcIdx) pathById.set(s.id, path);
-  const lines = db ? new LineStore(db) : null;
+  const lines = db ? new LineStore(db, REPORT_CACHE_BLOCKS) : null;
   const withPath = (l: StoredLine): EventRowDb => ({ ...l, path: pathById.get(l.source_id) ?? `source#${l.source_id}` });
   let windowLines = 0;
   let windowRead = 0;

@@ -222,8 +222,8 @@ interface BlockRef {
   ts_max: number | null;
 }
 
-/** Decoded blocks kept per reader: enough for a report's evidence and a pass over one source. */
-const CACHE_BLOCKS = 48;
+/** Decoded blocks kept per reader: enough for evidence lookups and a pass over one source. */
+const CACHE_BLOCKS = 16;
 /** Block rows read per page when blocks are walked in time order. */
 const BLOCK_PAGE = 64;
 
@@ -287,7 +287,11 @@ export class LineStore {
   private readonly cache = new Map<number, LineTuple[]>();
   private readonly st;
 
-  constructor(private readonly db: Db) {
+  /** `cacheBlocks`: a report reads a window and counts it, and keeps more blocks (48) so that neither evicts the other. */
+  constructor(
+    private readonly db: Db,
+    private readonly cacheBlocks = CACHE_BLOCKS,
+  ) {
     this.st = {
       data: db.prepare(`SELECT json_bytes, data FROM event_block_data WHERE block_id = ?`),
       blockAt: db.prepare(
@@ -337,7 +341,7 @@ export class LineStore {
     const r = this.st.data.get(id) as { json_bytes: number; data: Buffer } | undefined;
     rows = r ? decodeBlock(r.data, r.json_bytes) : [];
     this.cache.set(id, rows);
-    if (this.cache.size > CACHE_BLOCKS) this.cache.delete(this.cache.keys().next().value!);
+    if (this.cache.size > this.cacheBlocks) this.cache.delete(this.cache.keys().next().value!);
     return rows;
   }
 
