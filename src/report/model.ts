@@ -7,6 +7,7 @@ import { LineStore, type StoredLine } from '../store/lines.js';
 import { timeQualityRank } from '../time/quality.js';
 import type { Actor, Cause, EvidenceLine, Incident, OomTask } from '../correlate/types.js';
 import { signalName } from '../lookups/signals.js';
+import { decodeAuditHex } from '../correlate/common.js';
 import { ZoneConverter } from '../time/civil.js';
 import { formatOffset, inferOffsetContext } from '../time/zone-inference.js';
 import { VERSION } from '../version.js';
@@ -320,9 +321,18 @@ function clip(s: string): string {
   return s.length > MAX_LINE_CHARS ? `${s.slice(0, MAX_LINE_CHARS)}… (${s.length - MAX_LINE_CHARS} more characters)` : s;
 }
 
-// events.raw holds records (wtmp, pacct, journal) as hex: show the decoded message for those.
+/** Audit fields whose value is hex-encoded (argv with NULs, or a value with spaces or quotes). */
+const AUDIT_HEX_FIELD = /\b(proctitle|cmd|acct|comm|exe|cwd|name|data)=([0-9A-F]{8,})(?=\s|$)/g;
+
+// events.raw holds records (wtmp, pacct, journal) as hex: show the decoded message for those. An
+// audit line is shown as a reader wants it: the ENRICHED separator (0x1d) as a space and the
+// hex-encoded values decoded (quoted, as auditd prints plain ones).
 function lineText(raw: string, message: string): string {
-  return raw.length >= 16 && /^[0-9a-f]+$/i.test(raw) && raw !== message ? message : raw;
+  if (raw.length >= 16 && /^[0-9a-f]+$/i.test(raw) && raw !== message) return message;
+  if (raw.startsWith('type=') || raw.includes(' type=') || raw.includes('msg=audit(')) {
+    return raw.replace(/\u001d/g, ' ').replace(AUDIT_HEX_FIELD, (_m, k: string, hex: string) => `${k}=${JSON.stringify(decodeAuditHex(hex))}`);
+  }
+  return raw;
 }
 
 /** A stored line with its file's path. */

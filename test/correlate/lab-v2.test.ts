@@ -141,6 +141,10 @@ describe('lab sample v2: every known disappearance', () => {
         expect(md.indexOf('**Answer:**')).toBeLessThan(md.indexOf('## The moments before'));
         expect(md.indexOf('## Missing evidence')).toBeLessThan(md.indexOf('## The moments before'));
       }
+      // Audit lines as a reader wants them: hex values decoded, the ENRICHED separator a space.
+      const sudo = renderMarkdown(buildReportModel(h, incidents.find((i) => i.pid === 25648)!, { generatedAt: '2026-12-02T00:00:00Z' }));
+      expect(sudo).toContain('proctitle="bash -c sleep 1; sudo kill -9 25648"');
+      expect(sudo).not.toContain('\\x1d');
       // The committed demo reports too.
       const reports = path.resolve(__dirname, '../../reports');
       for (const f of fs.readdirSync(reports).filter((x) => x.endsWith('.md'))) {
