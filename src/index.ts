@@ -1,4 +1,6 @@
 // The public API of procforensics. The CLI is a thin layer over these functions.
+import { LineStore } from './store/lines.js';
+import type { Db } from './store/db.js';
 import type { IngestOptions, IngestResult } from './ingest/ingest.js';
 import { ZoneConverter } from './time/civil.js';
 export { CaseBusyError, ResourceError, UsageError } from './errors.js';
@@ -29,3 +31,8 @@ export { eachIncident, findIncidents, processesByPid } from './correlate/index.j
 export { parseOomLines } from './correlate/oom.js';
 export type { Incident, IncidentFilter, Cause, Actor, EvidenceLine, OomDetails } from './correlate/types.js';
 export { ECS_FIELDS, exportDocuments, type ExportWhat } from './export/ecs.js';
+
+/** The time of the newest stored line (the host's own "now" as far as the evidence goes), or null. */
+export function newestLineMs(db: Db): number | null {
+  return new LineStore(db).maxTs();
+}

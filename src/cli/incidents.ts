@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { eachIncident, openCaseDb } from '../index.js';
+import { eachIncident, newestLineMs, openCaseDb } from '../index.js';
 import type { Cause, Incident } from '../index.js';
 import { CliError, EXIT_CODES } from './exit-codes.js';
 import { out, safeText } from './terminal.js';
@@ -7,9 +7,21 @@ import { out, safeText } from './terminal.js';
 const CAUSES: readonly Cause[] = ['oom-kill', 'signal', 'crash', 'systemd', 'fork-failure', 'host-down', 'exit', 'unknown'];
 
 /** ISO 8601; a time without a zone is UTC (never the analyst machine's zone). */
-export function parseTimeArg(v: string | undefined, name: string): number | null {
+const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * ISO 8601, or a duration (`2h`, `30m`, `7d`) counted back from the newest line of the case (the
+ * host's time, never the analyst machine's clock): `newestMs` gives it.
+ */
+export function parseTimeArg(v: string | undefined, name: string, newestMs: () => number | null = () => null): number | null {
   if (v === undefined || v === '') return null;
   const s = v.trim();
+  const rel = /^(\d+(?:\.\d+)?)\s*([smhd])$/i.exec(s);
+  if (rel) {
+    const newest = newestMs();
+    if (newest === null) throw new CliError(`--${name}: '${v}' counts back from the newest line of the case, and the case has no timed line`, EXIT_CODES.usage);
+    return Math.round(newest - Number(rel[1]) * UNIT_MS[rel[2]!.toLowerCase()]!);
+  }
   const m = /^(\d{4}-\d\d-\d\d)(?:[T ](\d\d:\d\d(?::\d\d(?:\.\d+)?)?))?(Z|[+-]\d\d:?\d\d)?$/i.exec(s);
   if (!m) throw new CliError(`--${name}: '${v}' is not an ISO 8601 time (e.g. 2026-11-21T21:48:00Z)`, EXIT_CODES.usage);
   const zone = m[3] ? (m[3].toUpperCase() === 'Z' ? 'Z' : m[3].length === 5 ? `${m[3].slice(0, 3)}:${m[3].slice(3)}` : m[3]) : 'Z';
@@ -67,16 +79,18 @@ export function incidentsCommand(y: Argv): Argv {
         .example('$0 incidents', 'the table, newest first; the id is what report --incident takes')
         .example('$0 incidents --since 2026-11-21T00:00Z --cause oom-kill', 'only the OOM kills since that instant')
         .example('$0 incidents --pid 14134 --json', 'every process that had pid 14134, as JSON')
-        .option('since', { type: 'string', describe: 'only incidents at or after this ISO 8601 time (UTC when no zone is given)' })
-        .option('until', { type: 'string', describe: 'only incidents at or before this ISO 8601 time (UTC when no zone is given)' })
+        .example('$0 incidents --since 2h', "the last two hours of the case (counted from its newest line, not this machine's clock)")
+        .option('since', { type: 'string', describe: "only incidents at or after this ISO 8601 time (UTC when no zone is given), or '2h', '30m', '7d' before the case's newest line" })
+        .option('until', { type: 'string', describe: "only incidents at or before this time (as --since)" })
         .option('cause', { type: 'string', choices: CAUSES as unknown as string[], describe: 'only this cause' })
         .option('pid', { type: 'number', describe: 'every distinct process that had this pid, each with its verdict' }),
     async (argv) => {
       const db = openCaseDb(argv.db as string, { readonly: true });
+      const newest = () => newestLineMs(db);
       try {
         const list = eachIncident(db, {
-          since: parseTimeArg(argv.since as string | undefined, 'since'),
-          until: parseTimeArg(argv.until as string | undefined, 'until'),
+          since: parseTimeArg(argv.since as string | undefined, 'since', newest),
+          until: parseTimeArg(argv.until as string | undefined, 'until', newest),
           cause: (argv.cause as Cause | undefined) ?? null,
           pid: (argv.pid as number | undefined) ?? null,
         });

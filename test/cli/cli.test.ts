@@ -128,6 +128,15 @@ describe.skipIf(!fs.existsSync(CLI))('procforensics CLI', () => {
     const nd = run(['incidents', '--db', 'case.db', '--ndjson'], dir).stdout.trim().split('\n');
     expect(nd.length).toBe(rows.length);
     expect(JSON.parse(nd[0]!)).toMatchObject({ id: rows[0]!.slice(idCol), host: 'vm' });
+    // --since counted back from the case's newest line (the host's time, not this machine's clock).
+    const h = new Database(path.join(dir, 'case.db'), { readonly: true });
+    const newest = h.prepare(`SELECT MAX(ts_max) FROM event_blocks`).pluck().get() as number;
+    h.close();
+    const listed = nd.map((l) => JSON.parse(l) as { id: string; time: string });
+    const recent = run(['incidents', '--db', 'case.db', '--ndjson', '--since', '30s'], dir).stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string });
+    expect(recent.map((i) => i.id)).toEqual(listed.filter((i) => Date.parse(i.time) >= newest - 30_000).map((i) => i.id));
+    expect(recent.length).toBeGreaterThan(0);
+    expect(recent.length).toBeLessThan(listed.length);
     // report --out x.html writes HTML; --all into a file name is refused.
     const id = rows[0]!.slice(idCol);
     expect(run(['report', '--db', 'case.db', '--incident', id, '--out', 'r.html'], dir).code).toBe(0);
