@@ -16,6 +16,10 @@ import {
 import { CliError, EXIT_CODES } from './exit-codes.js';
 import { err, out, safeText } from './terminal.js';
 
+/** What --brief keeps: rows of the timeline (the evidence is always kept) and of the OOM task table. */
+const BRIEF_TIMELINE_ROWS = 10;
+const BRIEF_TASKS = 5;
+
 /** `--out x.html` means HTML when --format is not given. */
 const FORMAT_BY_EXTENSION: Readonly<Record<string, ReportFormat>> = { '.md': 'md', '.markdown': 'md', '.html': 'html', '.htm': 'html', '.json': 'json' };
 
@@ -33,6 +37,10 @@ export function reportCommand(y: Argv): Argv {
         .option('out', { type: 'string', describe: 'output file (directory with --all; default stdout, or reports/ with --all)' })
         .option('window', { type: 'string', default: '10m', describe: "timeline before the incident: '10m', '30s', '1h', or 'before,after'" })
         .option('tz', { type: 'string', describe: 'IANA zone to show local times in (default: the case zone, else inferred, else UTC)' })
+        .option('brief', { type: 'boolean', default: false, describe: 'a short report for a ticket comment: the evidence rows and a few around them, the top of the task table' })
+        .example('$0 report --pid 14134', 'the report of pid 14134 as Markdown on stdout')
+        .example('$0 report --incident vm-14134-1795297725 --out why.html', 'one incident as a self-contained HTML file')
+        .example('$0 report --all --out reports/', 'every incident and an index, in Markdown')
         .check((a) => {
           const n = [a.pid !== undefined, a.comm !== undefined, a.incident !== undefined, a.all === true].filter(Boolean).length;
           if (n === 0) throw new CliError('report: give one of --pid, --comm, --incident or --all', EXIT_CODES.usage);
@@ -79,7 +87,13 @@ export function reportCommand(y: Argv): Argv {
         if (!incidents.length) {
           throw new CliError(`report: nothing found for ${what} in ${dbPath} (see 'procforensics incidents')`, EXIT_CODES.notFound);
         }
-        const opts = { dbPath: path.resolve(dbPath), windowBeforeMs: window.beforeMs, windowAfterMs: window.afterMs, tz };
+        const opts = {
+          dbPath: path.resolve(dbPath),
+          windowBeforeMs: window.beforeMs,
+          windowAfterMs: window.afterMs,
+          tz,
+          ...(argv.brief ? { maxTimelineRows: BRIEF_TIMELINE_ROWS, maxTasks: BRIEF_TASKS } : {}),
+        };
         if (argv.all) {
           const dir = (argv.out as string | undefined) ?? 'reports';
           const res = writeReportSet(db, incidents, dir, [format], opts);

@@ -141,6 +141,13 @@ describe.skipIf(!fs.existsSync(CLI))('procforensics CLI', () => {
     const id = rows[0]!.slice(idCol);
     expect(run(['report', '--db', 'case.db', '--incident', id, '--out', 'r.html'], dir).code).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'r.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/);
+    // --brief: the evidence and a few rows around it, well under a ticket comment's limit.
+    const full = run(['report', '--db', 'case.db', '--incident', id], dir).stdout;
+    const brief = run(['report', '--db', 'case.db', '--incident', id, '--brief'], dir).stdout;
+    expect(brief.length).toBeLessThan(full.length);
+    expect(brief).toContain('**Answer:**');
+    const rowsOf = (md: string) => (md.split('```text')[1] ?? '').split('```')[0]!.trim().split('\n').length;
+    expect(rowsOf(brief)).toBeLessThanOrEqual(Math.max(10, (brief.match(/^>/gm) ?? []).length + 10));
     const all = run(['report', '--db', 'case.db', '--all', '--out', 'single.md'], dir);
     expect(all.code).toBe(2);
     expect(fs.existsSync(path.join(dir, 'single.md'))).toBe(false);
