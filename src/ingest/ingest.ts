@@ -5,8 +5,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { discover, type FoundFile } from '../sources/discover.js';
-import { DEFAULT_DECODE_LIMITS, openDecoded, gzipHeaderMtime, type Compression, type DecodeLimits } from '../sources/decompress.js';
-import { extractTar, isTar, type ExtractedArchive } from '../sources/archive.js';
+import { DEFAULT_DECODE_LIMITS, openDecoded, gzipHeaderMtime, readMagic, type Compression, type DecodeLimits } from '../sources/decompress.js';
+import { extractTar, extractZip, isTar, isZip, type ExtractedArchive } from '../sources/archive.js';
 import path from 'node:path';
 import { orderRotations, stripCompressionSuffix, type Rotation } from '../sources/rotation.js';
 import { oneByOne, splitLineBatches, splitRecordBatches } from '../sources/units.js';
@@ -313,11 +313,12 @@ async function planJobs(files: FoundFile[]): Promise<Job[]> {
 async function expandArchives(db: Db, files: FoundFile[], limits: DecodeLimits, out: ExtractedArchive[]): Promise<FoundFile[]> {
   const result: FoundFile[] = [];
   for (const f of files) {
-    if (f.kind !== 'file' || f.size === 0 || !isTar((await readHead(f.path)).bytes)) {
+    const zip = f.kind === 'file' && f.size > 0 && isZip(await readMagic(f.path));
+    if (!zip && (f.kind !== 'file' || f.size === 0 || !isTar((await readHead(f.path)).bytes))) {
       result.push(f);
       continue;
     }
-    const x = await extractTar(f.path, limits);
+    const x = zip ? await extractZip(f.path, limits) : await extractTar(f.path, limits);
     out.push(x);
     const inner = await discover([x.dir]);
     for (const g of inner) {
@@ -325,15 +326,15 @@ async function expandArchives(db: Db, files: FoundFile[], limits: DecodeLimits, 
       result.push({ ...g, path: `${f.path}!${rel}`, readPath: g.path, note: g.note?.replaceAll(x.dir, `${f.path}!`) ?? null });
     }
     const note =
-      `tar archive: ${x.files} file(s) read as a tree (listed as ${path.basename(f.path)}!…)` +
+      `${zip ? 'zip' : 'tar'} archive: ${x.files} file(s) read as a tree (listed as ${path.basename(f.path)}!…)` +
       (x.skipped.length ? `; not read: ${x.skipped.slice(0, 5).join('; ')}${x.skipped.length > 5 ? `; … ${x.skipped.length - 5} more` : ''}` : '') +
       (x.damage ? `; ${x.damage}: the entries before it were read` : '');
     const status = x.damage ? 'damaged' : 'archive';
     db.prepare(
       `INSERT INTO sources (path, format, compression, bytes, units, stored, skipped, warnings, status, mtime_ms, note, ingested_at_ms)
-       VALUES (?, 'tar', ?, ?, ?, 0, 0, ?, ?, ?, ?, ?)
+       VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?)
        ON CONFLICT(path) DO UPDATE SET units=excluded.units, warnings=excluded.warnings, status=excluded.status, note=excluded.note, bytes=excluded.bytes`,
-    ).run(f.path, (await readHead(f.path)).compression, f.size, 0, x.damage ? 1 : 0, status, f.mtime_ms, note, Date.now());
+    ).run(f.path, zip ? 'zip' : 'tar', zip ? 'none' : (await readHead(f.path)).compression, f.size, 0, x.damage ? 1 : 0, status, f.mtime_ms, note, Date.now());
     const id = db.prepare(`SELECT id FROM sources WHERE path = ?`).pluck().get(f.path) as number;
     db.prepare(`DELETE FROM warnings WHERE source_id = ? AND src_line IS NULL`).run(id);
     if (x.damage) db.prepare(`INSERT INTO warnings (source_id, src_line, src_offset, message) VALUES (?, NULL, NULL, ?)`).run(id, `${x.damage} (in ${f.path})`);

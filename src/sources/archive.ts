@@ -13,6 +13,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { openDecoded, type DecodeLimits } from './decompress.js';
 
 const BLOCK = 512;
@@ -174,4 +177,119 @@ export async function extractTar(file: string, limits?: DecodeLimits): Promise<E
   finishEntry();
   const damage = dec.damage()?.message ?? (cut ? 'the archive ends inside an entry (cut short)' : null);
   return { dir, files, skipped, damage, dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+// Zip archives (PKZIP APPNOTE 6.3.x §4.3): the central directory at the end lists every entry with
+// its local header's offset; entries are stored (method 0) or deflated (method 8). ZIP64 and
+// other methods are named in the archive's note and not read.
+const EOCD = 0x06054b50;
+const CENTRAL = 0x02014b50;
+const LOCAL = 0x04034b50;
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+const MIB = 1024 * 1024;
+
+/** The file starts with a zip local header ("PK\3\4"), or is an empty zip ("PK\5\6"). */
+export function isZip(magic: Buffer): boolean {
+  return magic.length >= 4 && (magic.readUInt32LE(0) === LOCAL || magic.readUInt32LE(0) === EOCD);
+}
+
+/** Copies the regular files of a zip archive into a fresh private directory. */
+export async function extractZip(file: string, limits: DecodeLimits): Promise<ExtractedArchive> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procforensics-archive-'));
+  fs.chmodSync(dir, 0o700);
+  const skipped: string[] = [];
+  let files = 0;
+  let damage: string | null = null;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const tailLen = Math.min(size, 65_557);
+    const tail = Buffer.alloc(tailLen);
+    fs.readSync(fd, tail, 0, tailLen, size - tailLen);
+    let e = -1;
+    for (let i = tailLen - 22; i >= 0; i--) {
+      if (tail.readUInt32LE(i) === EOCD) {
+        e = i;
+        break;
+      }
+    }
+    if (e < 0) throw new Error('no end of central directory record: the zip is cut short');
+    const count = tail.readUInt16LE(e + 10);
+    const cdSize = tail.readUInt32LE(e + 12);
+    const cdOffset = tail.readUInt32LE(e + 16);
+    if (count === 0xffff || cdOffset === 0xffffffff) throw new Error('a ZIP64 archive, not read');
+    const cd = Buffer.alloc(cdSize);
+    fs.readSync(fd, cd, 0, cdSize, cdOffset);
+    for (let at = 0, n = 0; n < count && at + 46 <= cd.length; n++) {
+      if (cd.readUInt32LE(at) !== CENTRAL) throw new Error(`central directory damaged at entry ${n + 1}`);
+      const method = cd.readUInt16LE(at + 10);
+      const csize = cd.readUInt32LE(at + 20);
+      const usize = cd.readUInt32LE(at + 24);
+      const nameLen = cd.readUInt16LE(at + 28);
+      const extraLen = cd.readUInt16LE(at + 30);
+      const commentLen = cd.readUInt16LE(at + 32);
+      const mode = cd.readUInt32LE(at + 38) >>> 16;
+      const dosTime = cd.readUInt16LE(at + 12);
+      const dosDate = cd.readUInt16LE(at + 14);
+      const local = cd.readUInt32LE(at + 42);
+      const name = cd.toString('utf8', at + 46, at + 46 + nameLen);
+      at += 46 + nameLen + extraLen + commentLen;
+      if (name.endsWith('/')) continue;
+      if ((mode & S_IFMT) === S_IFLNK) {
+        skipped.push(`${name}: a symbolic link inside the archive, not followed`);
+        continue;
+      }
+      const target = safeEntry(dir, name);
+      if (!target) {
+        skipped.push(`${name}: a path outside the archive's tree`);
+        continue;
+      }
+      if (method !== 0 && method !== 8) {
+        skipped.push(`${name}: compression method ${method} not read`);
+        continue;
+      }
+      if (usize > limits.maxBytes || (usize > 16 * MIB && usize / Math.max(1, csize) > limits.maxRatio)) {
+        skipped.push(`${name}: ${Math.round(usize / MIB)} MiB from ${Math.round(csize / MIB)} MiB, past the decompression caps`);
+        continue;
+      }
+      const lh = Buffer.alloc(30);
+      fs.readSync(fd, lh, 0, 30, local);
+      if (lh.readUInt32LE(0) !== LOCAL) {
+        skipped.push(`${name}: local header missing (archive damaged)`);
+        continue;
+      }
+      const start = local + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28);
+      fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+      const src = csize ? fs.createReadStream(file, { start, end: start + csize - 1 }) : Readable.from([]);
+      try {
+        const dest = fs.createWriteStream(target, { flags: 'wx', mode: 0o600 });
+        if (method === 8) await pipeline(src, zlib.createInflateRaw(), capBytes(usize), dest);
+        else await pipeline(src, capBytes(usize), dest);
+        files++;
+        // The entry's own time (DOS local time: the zip says no zone; good enough for the unchanged check).
+        const t = Date.UTC(1980 + (dosDate >> 9), ((dosDate >> 5) & 15) - 1, dosDate & 31, dosTime >> 11, (dosTime >> 5) & 63, (dosTime & 31) * 2) / 1000;
+        if (Number.isFinite(t) && t > 0) fs.utimesSync(target, t, t);
+      } catch (err) {
+        damage ??= `${name}: ${(err as Error).message}`;
+      }
+    }
+  } catch (err) {
+    damage = (err as Error).message;
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { dir, files, skipped, damage, dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Fails the copy when an entry inflates past the size its directory entry declared (a lying bomb). */
+function capBytes(declared: number): Transform {
+  let n = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      n += chunk.length;
+      if (n > declared) done(new Error(`inflates past its declared ${declared} bytes`));
+      else done(null, chunk);
+    },
+  });
 }

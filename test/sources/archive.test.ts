@@ -74,6 +74,62 @@ describe('tar archives as evidence', () => {
     expect([...copies()].filter((n) => !before.has(n))).toEqual([]);
   }, 60_000);
 
+  it('a .zip of the sample (stored and deflated entries) gives the incidents of the tree', async () => {
+    const root = path.join(SAMPLE, 'var/log');
+    const names: string[] = [];
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(path.join(d, e.name));
+        else names.push(path.relative(SAMPLE, path.join(d, e.name)));
+      }
+    };
+    walk(root);
+    const local: Buffer[] = [];
+    const central: Buffer[] = [];
+    let offset = 0;
+    names.sort().forEach((name, k) => {
+      const data = fs.readFileSync(path.join(SAMPLE, name));
+      const deflate = k % 2 === 0;
+      const body = deflate ? zlib.deflateRawSync(data) : data;
+      const n = Buffer.from(name);
+      const lh = Buffer.alloc(30);
+      lh.writeUInt32LE(0x04034b50, 0);
+      lh.writeUInt16LE(20, 4);
+      lh.writeUInt16LE(deflate ? 8 : 0, 8);
+      lh.writeUInt32LE(body.length, 18);
+      lh.writeUInt32LE(data.length, 22);
+      lh.writeUInt16LE(n.length, 26);
+      const ch = Buffer.alloc(46);
+      ch.writeUInt32LE(0x02014b50, 0);
+      ch.writeUInt16LE(20, 6);
+      ch.writeUInt16LE(deflate ? 8 : 0, 10);
+      ch.writeUInt16LE(0x5800, 12); // 11:00
+      ch.writeUInt16LE(0x5b81, 14); // 2025-12-01
+      ch.writeUInt32LE(body.length, 20);
+      ch.writeUInt32LE(data.length, 24);
+      ch.writeUInt16LE(n.length, 28);
+      ch.writeUInt32LE((0o100644 << 16) >>> 0, 38);
+      ch.writeUInt32LE(offset, 42);
+      local.push(lh, n, body);
+      central.push(ch, n);
+      offset += lh.length + n.length + body.length;
+    });
+    const cd = Buffer.concat(central);
+    const eocd = Buffer.alloc(22);
+    eocd.writeUInt32LE(0x06054b50, 0);
+    eocd.writeUInt16LE(names.length, 8);
+    eocd.writeUInt16LE(names.length, 10);
+    eocd.writeUInt32LE(cd.length, 12);
+    eocd.writeUInt32LE(offset, 16);
+    const zip = path.join(dir, 'varlog.zip');
+    fs.writeFileSync(zip, Buffer.concat([...local, cd, eocd]));
+    const tree = await incidentsOf([root], path.join(dir, 'tree-log.db'));
+    const got = await incidentsOf([zip], path.join(dir, 'zip.db'));
+    expect(verdicts(got.incidents)).toEqual(verdicts(tree.incidents));
+    expect(got.sources.find((s) => s.path === zip)).toMatchObject({ format: 'zip', status: 'archive' });
+    expect(got.sources.find((s) => s.path === `${zip}!var/log/kern.log.1.xz`)).toMatchObject({ format: 'syslog', compression: 'xz', status: 'ok' });
+  }, 60_000);
+
   it('refuses an entry that climbs out of the archive and reads the rest', async () => {
     const line = Buffer.from('2026-12-01T16:00:00.000000-05:00 vm app[42]: inside the archive\n');
     const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
