@@ -80,101 +80,105 @@ export async function extractTar(file: string, limits?: DecodeLimits): Promise<E
   const skipped: string[] = [];
   let files = 0;
   let pending: Buffer = Buffer.alloc(0);
-  // The entry being copied: its remaining data bytes, the padding after, its file.
-  let entry: { fd: number | null; left: number; pad: number; mtime: number; path: string | null } | null = null;
+  // The data after a header: an entry copied to its file, a long name or pax header gathered, or
+  // bytes passed over; each is `left` bytes plus padding to the next 512.
+  let body: { left: number; pad: number; take(b: Buffer): void; end(): void } | null = null;
   let longName: string | null = null;
   let ended = false;
-  const finishEntry = () => {
-    if (entry?.fd != null) {
-      fs.closeSync(entry.fd);
-      if (entry.path) fs.utimesSync(entry.path, entry.mtime, entry.mtime);
-    }
-    entry = null;
+  const copyTo = (target: string, size: number, pad: number, mtime: number) => {
+    const fd = fs.openSync(target, 'wx', 0o600);
+    body = {
+      left: size,
+      pad,
+      take: (b) => fs.writeSync(fd, b),
+      end: () => {
+        fs.closeSync(fd);
+        fs.utimesSync(target, mtime, mtime);
+      },
+    };
   };
-  let meta: { kind: 'L' | 'x'; left: number; pad: number; chunks: Buffer[] } | null = null;
+  const passOver = (size: number, pad: number) => {
+    body = size + pad ? { left: size, pad, take: () => {}, end: () => {} } : null;
+  };
+  const gather = (size: number, pad: number, use: (data: Buffer) => void) => {
+    const chunks: Buffer[] = [];
+    body = { left: size, pad, take: (b) => chunks.push(Buffer.from(b)), end: () => use(Buffer.concat(chunks)) };
+  };
   try {
     for await (const chunk of dec.chunks) {
       if (ended) break;
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       let at = 0;
       while (at < pending.length && !ended) {
-        if (meta) {
-          const take = Math.min(meta.left, pending.length - at);
-          meta.chunks.push(pending.subarray(at, at + take));
-          meta.left -= take;
+        if (body) {
+          const b: { left: number; pad: number; take(x: Buffer): void; end(): void } = body;
+          const take = Math.min(b.left, pending.length - at);
+          if (take > 0) b.take(pending.subarray(at, at + take));
+          b.left -= take;
           at += take;
-          if (meta.left > 0) break;
-          const skip = Math.min(meta.pad, pending.length - at);
-          meta.pad -= skip;
+          if (b.left > 0) break;
+          const skip = Math.min(b.pad, pending.length - at);
+          b.pad -= skip;
           at += skip;
-          if (meta.pad > 0) break;
-          const data = Buffer.concat(meta.chunks);
-          longName = meta.kind === 'L' ? cString(data) : (paxPath(data) ?? longName);
-          meta = null;
-          continue;
-        }
-        if (entry) {
-          const take = Math.min(entry.left, pending.length - at);
-          if (take > 0 && entry.fd !== null) fs.writeSync(entry.fd, pending, at, take);
-          entry.left -= take;
-          at += take;
-          if (entry.left > 0) break;
-          const skip = Math.min(entry.pad, pending.length - at);
-          entry.pad -= skip;
-          at += skip;
-          if (entry.pad > 0) break;
-          finishEntry();
+          if (b.pad > 0) break;
+          body = null;
+          b.end();
           continue;
         }
         if (pending.length - at < BLOCK) break;
         const h = pending.subarray(at, at + BLOCK);
         at += BLOCK;
-        if (h.every((b) => b === 0)) {
+        if (h.every((x) => x === 0)) {
           ended = true; // the end-of-archive blocks
           break;
         }
         const size = parseOctal(h.subarray(124, 136));
         const pad = (BLOCK - (size % BLOCK)) % BLOCK;
         const type = String.fromCharCode(h[156]!);
-        if (type === 'L' || type === 'x') {
-          meta = { kind: type, left: size, pad, chunks: [] };
+        if (type === 'L') {
+          gather(size, pad, (d) => (longName = cString(d)));
+          continue;
+        }
+        if (type === 'x') {
+          gather(size, pad, (d) => (longName = paxPath(d) ?? longName));
           continue;
         }
         if (type === 'g') {
-          entry = { fd: null, left: size, pad, mtime: 0, path: null };
+          passOver(size, pad);
           continue;
         }
         const prefix = cString(h.subarray(345, 500));
         const name = longName ?? (prefix ? `${prefix}/${cString(h.subarray(0, 100))}` : cString(h.subarray(0, 100)));
         longName = null;
-        const mtime = parseOctal(h.subarray(136, 148));
         if (type === '0' || type === '\0' || type === '7') {
           const target = safeEntry(dir, name);
           if (!target) {
             skipped.push(`${name}: a path outside the archive's tree`);
-            entry = { fd: null, left: size, pad, mtime, path: null };
+            passOver(size, pad);
             continue;
           }
           fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-          entry = { fd: fs.openSync(target, 'wx', 0o600), left: size, pad, mtime, path: target };
+          copyTo(target, size, pad, parseOctal(h.subarray(136, 148)));
           files++;
-          if (size === 0 && pad === 0) finishEntry();
         } else {
           if (type === '2' || type === '1') skipped.push(`${name}: a ${type === '2' ? 'symbolic' : 'hard'} link inside the archive, not followed`);
           else if (type !== '5') skipped.push(`${name}: not a regular file (tar type ${JSON.stringify(type)})`);
-          entry = { fd: null, left: size, pad, mtime, path: null };
-          if (size === 0) entry = null;
+          passOver(size, pad);
         }
       }
       pending = pending.subarray(at);
     }
   } catch (err) {
-    finishEntry();
+    try {
+      (body as { end(): void } | null)?.end(); // closes the entry's file
+    } catch {
+      /* the copy is removed below anyway */
+    }
     fs.rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const cut = entry !== null || meta !== null;
-  finishEntry();
+  const cut = body !== null;
+  if (body) (body as { end(): void }).end();
   const damage = dec.damage()?.message ?? (cut ? 'the archive ends inside an entry (cut short)' : null);
   return { dir, files, skipped, damage, dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
