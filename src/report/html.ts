@@ -154,6 +154,15 @@ export function renderHtml(m: ReportModel): string {
   B.push('<section><h2>Alternatives ruled out</h2>', list(m.alternatives, 'None recorded.'), '</section>');
   B.push('<section><h2>Missing evidence</h2>', list(m.missing_evidence, 'None: every expected source was present.'), '</section>');
   B.push('<section><h2>Recommendations</h2>', list(m.recommendations, 'None.'), '</section>');
+  if (m.related.length) {
+    B.push('<section><h2>Related incidents</h2><ul>');
+    for (const r of m.related) {
+      const who = escapeHtml(`${r.comm ?? '?'} (pid ${r.pid})`);
+      // The href is a file name this tool made from safe characters only.
+      B.push(`<li>${escapeHtml(r.label)}: ${r.file ? `<a href="${escapeHtml(encodeURI(r.file))}">${who}</a>` : who} <code>${escapeHtml(r.id)}</code></li>`);
+    }
+    B.push('</ul></section>');
+  }
 
   const p = m.provenance;
   B.push('<footer><h2>Provenance</h2>', '<ul>');

@@ -7,7 +7,7 @@ import { safeFileName } from './escape.js';
 import { renderHtml, renderHtmlIndex } from './html.js';
 import { renderJson, renderJsonIndex } from './json.js';
 import { renderMarkdown, renderMarkdownIndex, type IndexEntry, type IndexModel } from './markdown.js';
-import { buildReportModel, type ReportModel, type ReportOptions } from './model.js';
+import { buildReportModel, relatedIncidents, type ReportModel, type ReportOptions } from './model.js';
 
 export type ReportFormat = 'md' | 'html' | 'json';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['md', 'html', 'json'];
@@ -66,10 +66,14 @@ export function writeReportSet(
   // One report at a time, written in every format and then dropped: a case with thousands of
   // incidents costs the memory of one report.
   const models: IndexModel[] = [];
+  const related = relatedIncidents(incidents);
+  const fileOf = new Map(incidents.map((i, k) => [i.id, names[k]!]));
   incidents.forEach((incident, k) => {
-    const model = buildReportModel(db, incident, { ...opts, generatedAt });
+    const links = (related.get(incident.id) ?? []).map((r) => ({ ...r, file: fileOf.get(r.id) }));
+    const model = buildReportModel(db, incident, { ...opts, generatedAt, related: links });
     for (const format of formats) {
-      write(`${names[k]}.${format}`, format === 'md' ? renderMarkdown(model) : format === 'html' ? renderHtml(model) : renderJson([model]));
+      const linked = { ...model, related: model.related.map((r) => ({ ...r, file: r.file ? `${r.file}.${format}` : undefined })) };
+      write(`${names[k]}.${format}`, format === 'md' ? renderMarkdown(linked) : format === 'html' ? renderHtml(linked) : renderJson([linked]));
     }
     models.push({ incident: model.incident, answer: model.answer, answer_text: model.answer_text });
   });

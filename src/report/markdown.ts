@@ -58,6 +58,15 @@ export function renderMarkdown(m: ReportModel): string {
   L.push('## Alternatives ruled out', '', ...bullets(m.alternatives, 'None recorded.'), '');
   L.push('## Missing evidence', '', ...bullets(m.missing_evidence, 'None: every expected source was present.'), '');
   L.push('## Recommendations', '', ...bullets(m.recommendations, 'None.'), '');
+  if (m.related.length) {
+    L.push('## Related incidents', '');
+    for (const r of m.related) {
+      const who = `${r.comm ?? '?'} (pid ${r.pid})`;
+      // The link target is a file name this tool made (safe characters only); the name is escaped.
+      L.push(`- ${mdText(r.label)}: ${r.file ? `[${mdText(who)}](${encodeURI(r.file)})` : mdText(who)} ${mdCode(r.id)}`);
+    }
+    L.push('');
+  }
 
   // The timeline last: a ticket reader needs the answer, the chain and what is missing first.
   const tl = m.timeline;

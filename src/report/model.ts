@@ -76,8 +76,19 @@ export interface ReportSource {
   status: string | null;
 }
 
+/** Another incident of the case tied to this one (the OOM it triggered, a victim of the same kill). */
+export interface RelatedIncident {
+  label: string;
+  pid: number;
+  comm: string | null;
+  id: string;
+  /** Its report in the same set, when one was written (`report --all`). */
+  file?: string;
+}
+
 export interface ReportModel {
   incident: Incident;
+  related: RelatedIncident[];
   title: Span[];
   answer: Span[];
   /** The answer as plain text (JSON, the index, a terminal summary). */
@@ -127,6 +138,8 @@ export interface ReportOptions {
   maxTimelineRows?: number;
   /** Cap on task-table rows shown. */
   maxTasks?: number;
+  /** Other incidents tied to this one (computed by writeReportSet, which knows them all). */
+  related?: RelatedIncident[];
 }
 
 export const DEFAULT_WINDOW_BEFORE_MS = 10 * 60_000;
@@ -874,6 +887,7 @@ export function buildReportModel(db: Db | null, incident: Incident, opts: Report
       note: notes.length ? notes.join(' ') : null,
     },
     oom: isOom || incident.oom !== null ? rankTasks(incident, opts.maxTasks ?? DEFAULT_MAX_TASKS) : null,
+    related: opts.related ?? [],
     alternatives: incident.alternatives ?? [],
     missing_evidence: incident.missing_evidence ?? [],
     recommendations: incident.recommendations?.length ? incident.recommendations : [...(DEFAULT_RECOMMENDATIONS[incident.cause] ?? [])],
@@ -905,3 +919,31 @@ export function fmtDuration(ms: number): string {
 }
 
 export { fmtMib };
+
+/**
+ * The incidents of a set that are tied to each other: the OOM kill a task triggered and the task
+ * that triggered it, and the other victims of one command (the same sender in the same moment).
+ */
+export function relatedIncidents(incidents: readonly Incident[]): Map<string, RelatedIncident[]> {
+  const out = new Map<string, RelatedIncident[]>(incidents.map((i) => [i.id, []]));
+  const near = (a: Incident, b: Incident, ms: number) => a.time !== null && b.time !== null && Math.abs(Date.parse(a.time) - Date.parse(b.time)) <= ms;
+  const byPid = new Map<number, Incident[]>();
+  for (const i of incidents) byPid.set(i.pid, [...(byPid.get(i.pid) ?? []), i]);
+  const add = (i: Incident, j: Incident, label: string) => {
+    const l = out.get(i.id)!;
+    if (!l.some((r) => r.id === j.id)) l.push({ label, pid: j.pid, comm: j.comm, id: j.id });
+  };
+  for (const i of incidents) {
+    if (i.cause === 'oom-kill' && i.trigger?.pid != null && i.trigger.pid !== i.pid) {
+      for (const j of byPid.get(i.trigger.pid) ?? []) {
+        if (!near(i, j, 10 * 60_000)) continue;
+        add(i, j, 'the task that triggered this OOM kill, and how it ended');
+        add(j, i, 'the OOM kill this task triggered');
+      }
+    }
+    for (const o of i.other_victims ?? []) {
+      for (const j of byPid.get(o.pid) ?? []) if (near(i, j, 5_000)) add(i, j, 'killed by the same command');
+    }
+  }
+  return out;
+}

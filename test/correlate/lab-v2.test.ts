@@ -10,6 +10,7 @@ import { findIncidents, ingest, openCaseDb } from '../../src/index.js';
 import type { Incident } from '../../src/correlate/types.js';
 import { buildReportModel } from '../../src/report/model.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
+import { writeReportSet } from '../../src/report/index.js';
 
 const SAMPLE = path.resolve(__dirname, '../../samples/lab-debian12');
 
@@ -153,6 +154,23 @@ describe('lab sample v2: every known disappearance', () => {
     } finally {
       h.close();
     }
+  });
+
+  it('reports of one set link the incidents tied to each other: the victims of one command, the OOM and its trigger', () => {
+    const h = openCaseDb(path.join(dir, 'case.db'), { readonly: true });
+    const out = path.join(dir, 'set');
+    try {
+      writeReportSet(h, incidents, out, ['md', 'html'], { generatedAt: '2026-12-02T00:00:00Z' });
+    } finally {
+      h.close();
+    }
+    const md = (pid: number) => fs.readFileSync(path.join(out, fs.readdirSync(out).find((f) => f.startsWith(`vm-${pid}-`) && f.endsWith('.md'))!), 'utf8');
+    expect(md(26005)).toMatch(/killed by the same command: \[pyworker \(pid 26006\)\]\(vm-26006-\d+\.md\)/);
+    expect(md(26005)).toMatch(/killed by the same command: \[pyworker-watch \(pid 26007\)\]\(vm-26007-\d+\.md\)/);
+    expect(md(25632)).toMatch(/the task that triggered this OOM kill, and how it ended: \[report-builder \(pid 25635\)\]\(vm-25635-\d+\.md\)/);
+    expect(md(25635)).toMatch(/the OOM kill this task triggered: \[cache-warmer \(pid 25632\)\]\(vm-25632-\d+\.md\)/);
+    const html = fs.readFileSync(path.join(out, fs.readdirSync(out).find((f) => f.startsWith('vm-26082-') && f.endsWith('.html'))!), 'utf8');
+    expect(html).toMatch(/<a href="vm-26084-\d+\.html">shard-worker \(pid 26084\)<\/a>/);
   });
 
   it('the hangup at logout names no sender, and says why the job died and what keeps one alive', () => {
