@@ -2,7 +2,7 @@
 // Policy that forbids every fetch (a report is opened from a ticket attachment or a file share and
 // must not call out, even if escaping were ever wrong). Readable printed, on a phone, light or dark.
 import { escapeHtml, escapeHtmlPre } from './escape.js';
-import { fmtDuration, fmtMib, foldedPhrase, type Fact, type ReportModel, type Span, type TimelineCopy } from './model.js';
+import { fmtDuration, fmtMib, foldedPhrase, repeatGroups, type Fact, type ReportModel, type Span, type TimelineCopy } from './model.js';
 import { taskChartSvg } from './svg.js';
 import type { IndexEntry } from './markdown.js';
 
@@ -184,16 +184,24 @@ export function renderHtml(m: ReportModel): string {
 export function renderHtmlIndex(entries: readonly IndexEntry[], generatedAt: string, caseDb: string | null): string {
   const B: string[] = ['<h1>Incidents</h1>'];
   B.push(`<p>${escapeHtml(`${entries.length} incident(s) found in ${caseDb ?? 'the case database'}; generated ${generatedAt}.`)}</p>`);
+  const repeats = repeatGroups(entries.map((e) => e.model.incident));
+  if (repeats.length) {
+    B.push('<section><h2>Repeats</h2><ul>');
+    for (const g of repeats) {
+      B.push(`<li>${escapeHtml(`${g.members.length} ${g.what}`)}: ${g.members.map((m) => `<code>${escapeHtml(`${m.comm ?? '?'} ${m.pid}`)}</code>`).join(', ')}</li>`);
+    }
+    B.push('</ul></section>');
+  }
   B.push(
     '<div class="scroll"><table>',
-    '<thead><tr><th>Time (UTC)</th><th>PID</th><th>Name</th><th>Cause</th><th>Confidence</th><th>Answer</th></tr></thead>',
+    '<thead><tr><th>Time (UTC)</th><th>Host</th><th>PID</th><th>Name</th><th>Cause</th><th>Confidence</th><th>Answer</th></tr></thead>',
     '<tbody>',
   );
   for (const e of entries) {
     const i = e.model.incident;
     // The file name is made by safeFileName (letters, digits, . _ -): safe in an href as is.
     B.push(
-      `<tr><td>${escapeHtml(i.time ?? '?')}</td><td class="n">${i.pid}</td><td>${i.comm ? `<code>${escapeHtml(i.comm)}</code>` : '?'}</td>` +
+      `<tr><td>${escapeHtml(i.time ?? '?')}</td><td>${i.host ? `<code>${escapeHtml(i.host)}</code>` : '?'}</td><td class="n">${i.pid}</td><td>${i.comm ? `<code>${escapeHtml(i.comm)}</code>` : '?'}</td>` +
         `<td>${escapeHtml(i.cause)}</td><td>${escapeHtml(i.confidence)}</td><td><a href="${escapeHtml(e.file)}">${spans(e.model.answer)}</a></td></tr>`,
     );
   }

@@ -2,7 +2,7 @@
 // values are code spans (escaped for tables), prose is backslash-escaped, and log lines go in
 // fenced blocks whose fence is longer than any backtick run in them.
 import { mdCode, mdFence, mdText } from './escape.js';
-import { fmtDuration, fmtMib, foldedPhrase, type Fact, type ReportModel, type Span, type TimelineCopy } from './model.js';
+import { fmtDuration, fmtMib, foldedPhrase, repeatGroups, type Fact, type ReportModel, type Span, type TimelineCopy } from './model.js';
 
 function spans(s: readonly Span[], inTable = false): string {
   return s.map((x) => ('t' in x ? mdText(x.t) : mdCode(x.v, inTable))).join('');
@@ -131,12 +131,20 @@ export interface IndexEntry {
 export function renderMarkdownIndex(entries: readonly IndexEntry[], generatedAt: string, caseDb: string | null): string {
   const L: string[] = ['# Incidents', ''];
   L.push(mdText(`${entries.length} incident(s) found in ${caseDb ?? 'the case database'}; generated ${generatedAt}.`), '');
-  L.push('| Time (UTC) | PID | Name | Cause | Confidence | Answer | Report |', '|---|---:|---|---|---|---|---|');
+  const repeats = repeatGroups(entries.map((e) => e.model.incident));
+  if (repeats.length) {
+    L.push('## Repeats', '');
+    for (const g of repeats) {
+      L.push(`- ${mdText(`${g.members.length} ${g.what}`)}: ${g.members.map((m) => mdCode(`${m.comm ?? '?'} ${m.pid}`)).join(', ')}`);
+    }
+    L.push('', '## Every incident', '');
+  }
+  L.push('| Time (UTC) | Host | PID | Name | Cause | Confidence | Answer | Report |', '|---|---|---:|---|---|---|---|---|');
   for (const e of entries) {
     const i = e.model.incident;
     const t = i.time ? i.time : '?';
     L.push(
-      `| ${mdText(t)} | ${i.pid} | ${i.comm ? mdCode(i.comm, true) : '?'} | ${mdText(i.cause)} | ${mdText(i.confidence)} | ${spans(e.model.answer, true)} | [${mdText(e.file)}](${encodeURI(e.file)}) |`,
+      `| ${mdText(t)} | ${i.host ? mdCode(i.host, true) : '?'} | ${i.pid} | ${i.comm ? mdCode(i.comm, true) : '?'} | ${mdText(i.cause)} | ${mdText(i.confidence)} | ${spans(e.model.answer, true)} | [${mdText(e.file)}](${encodeURI(e.file)}) |`,
     );
   }
   L.push('');

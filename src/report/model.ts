@@ -947,3 +947,42 @@ export function relatedIncidents(incidents: readonly Incident[]): Map<string, Re
   }
   return out;
 }
+
+export interface RepeatGroup {
+  /** What the members share, for a reader: "oom-kill in memory cgroup /x", "crash of parser-daemon at ip 55d4…". */
+  what: string;
+  members: Array<{ pid: number; comm: string | null; time: string | null; id: string }>;
+}
+
+/**
+ * Incidents that repeat one story: OOM kills in one memory cgroup (or scope), crashes of one
+ * program at one instruction, the same signal to the same program. Groups of two or more, largest first.
+ */
+export function repeatGroups(incidents: readonly Incident[]): RepeatGroup[] {
+  const groups = new Map<string, RepeatGroup>();
+  for (const i of incidents) {
+    let key: string;
+    let what: string;
+    if (i.cause === 'oom-kill') {
+      const where = i.oom?.oom_memcg ? `memory cgroup ${i.oom.oom_memcg}` : i.oom?.scope === 'global' ? 'the whole host' : (i.actor.sender_comm ?? 'an unknown scope');
+      key = `oom|${where}`;
+      what = `OOM kills in ${where}`;
+    } else if (i.cause === 'crash') {
+      // One instruction: the offset in the mapped file the kernel names (`in parser-daemon[13b5,…`),
+      // the same across runs whatever address randomisation did; else the address itself.
+      const text = i.evidence.map((e) => e.text).join('\n');
+      const at = /\bin ([^\s[]+)\[([0-9a-f]+),/.exec(text);
+      const ip = /\bip ([0-9a-f]+)/.exec(text)?.[1] ?? /\bip ([0-9a-f]+)/.exec(i.summary)?.[1];
+      const where = at ? `${at[1]}+0x${at[2]}` : ip ? `ip ${ip}` : '';
+      key = `crash|${i.comm}|${where}|${i.signal}`;
+      what = `crashes of ${i.comm ?? '?'}${where ? ` at ${where}` : ''}`;
+    } else {
+      key = `${i.cause}|${i.signal}|${i.comm}|${i.actor.user ?? ''}|${i.actor.via ?? ''}`;
+      what = `${i.cause}${i.signal_name ? ` ${i.signal_name}` : ''} of ${i.comm ?? '?'}${i.actor.user ? ` by ${i.actor.user}` : ''}`;
+    }
+    const g = groups.get(key) ?? { what, members: [] };
+    g.members.push({ pid: i.pid, comm: i.comm, time: i.time, id: i.id });
+    groups.set(key, g);
+  }
+  return [...groups.values()].filter((g) => g.members.length >= 2).sort((a, b) => b.members.length - a.members.length);
+}

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { findIncidents, ingest, openCaseDb } from '../../src/index.js';
 import type { Incident } from '../../src/correlate/types.js';
+import { repeatGroups } from '../../src/report/model.js';
 
 const SHARED = path.resolve(__dirname, '../../../shared');
 const LAB = path.join(SHARED, 'lab-sample');
@@ -63,6 +64,13 @@ describe.skipIf(!fs.existsSync(LAB))('lab sample: six known incidents', () => {
     expect(cited!.role).toMatch(/^a kill attempt that failed: ESRCH/);
     // Decisive: the pacct SIGHUP and the session close, 2.6 s before the attempt.
     expect(i.evidence.filter((e) => e.decisive).map((e) => path.basename(e.source))).toEqual(['pacct', 'secure.1.bz2']);
+  });
+
+  it('the case summary groups the repeats: OOM kills in one cgroup, crashes at one instruction', () => {
+    const groups = repeatGroups(incidents);
+    expect(groups.find((g) => g.what === 'OOM kills in memory cgroup /system.slice/batch-jobs.service/lab-oom')?.members.length).toBe(6);
+    // The crash address differs run by run (ASLR); the offset in the binary does not.
+    expect(groups.find((g) => g.what === 'crashes of parser-daemon at parser-daemon+0x136e')?.members.length).toBe(5);
   });
 
   it('the sudo kill cites the sudo COMMAND lines and the ssh login of alice', () => {
