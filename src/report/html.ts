@@ -3,7 +3,7 @@
 // must not call out, even if escaping were ever wrong). Readable printed, on a phone, light or dark.
 import { escapeHtml, escapeHtmlPre } from './escape.js';
 import { fmtDuration, fmtMib, foldedPhrase, repeatGroups, type Fact, type ReportModel, type Span, type TimelineCopy } from './model.js';
-import { taskChartSvg } from './svg.js';
+import { incidentTimelineSvg, taskChartSvg } from './svg.js';
 import type { IndexEntry } from './markdown.js';
 
 export const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -184,6 +184,8 @@ export function renderHtml(m: ReportModel): string {
 export function renderHtmlIndex(entries: readonly IndexEntry[], generatedAt: string, caseDb: string | null): string {
   const B: string[] = ['<h1>Incidents</h1>'];
   B.push(`<p>${escapeHtml(`${entries.length} incident(s) found in ${caseDb ?? 'the case database'}; generated ${generatedAt}.`)}</p>`);
+  const timeline = incidentTimelineSvg(entries.map((e) => e.model.incident));
+  if (timeline) B.push('<section><h2>Over time</h2>', timeline, '</section>');
   const repeats = repeatGroups(entries.map((e) => e.model.incident));
   if (repeats.length) {
     B.push('<section><h2>Repeats</h2><ul>');

@@ -39,3 +39,42 @@ export function taskChartSvg(tasks: readonly RankedTask[]): string {
   parts.push('</svg>');
   return parts.join('');
 }
+
+const TL_WIDTH = 900;
+const TL_ROW_PX = 18;
+const TL_LABEL_PX = 130;
+
+/**
+ * The case at a glance, for the index: one row per cause, a mark per incident at its time, the
+ * first and last instants at the ends (UTC). Inline SVG like the task chart: no script, no fetch.
+ */
+export function incidentTimelineSvg(incidents: ReadonlyArray<{ time: string | null; cause: string; pid: number; comm: string | null }>): string {
+  const timed = incidents.filter((i) => i.time !== null).map((i) => ({ ...i, ms: Date.parse(i.time!) }));
+  if (timed.length < 2) return '';
+  const lo = Math.min(...timed.map((i) => i.ms));
+  const hi = Math.max(...timed.map((i) => i.ms));
+  const causes = [...new Set(timed.map((i) => i.cause))].sort();
+  const span = Math.max(1, hi - lo);
+  const plot = TL_WIDTH - TL_LABEL_PX - 20;
+  const height = causes.length * TL_ROW_PX + 30;
+  const parts = [
+    `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${TL_WIDTH} ${height}" width="100%" role="img" aria-label="Incidents over time, by cause">`,
+  ];
+  causes.forEach((c, r) => {
+    const y = 4 + r * TL_ROW_PX;
+    parts.push(`<text x="${TL_LABEL_PX - 6}" y="${y + 12}" text-anchor="end" class="lbl">${escapeHtml(c)}</text>`);
+    for (const i of timed.filter((x) => x.cause === c)) {
+      const x = TL_LABEL_PX + ((i.ms - lo) / span) * plot;
+      parts.push(
+        `<rect x="${(x - 2).toFixed(1)}" y="${y + 2}" width="4" height="${TL_ROW_PX - 6}" class="bar${c === 'oom-kill' ? ' victim' : ''}"><title>${escapeHtml(
+          `${i.time} ${i.comm ?? '?'} (pid ${i.pid}): ${c}`,
+        )}</title></rect>`,
+      );
+    }
+  });
+  const y = causes.length * TL_ROW_PX + 20;
+  parts.push(`<text x="${TL_LABEL_PX}" y="${y}" class="val">${escapeHtml(new Date(lo).toISOString())}</text>`);
+  parts.push(`<text x="${TL_WIDTH - 20}" y="${y}" text-anchor="end" class="val">${escapeHtml(new Date(hi).toISOString())}</text>`);
+  parts.push('</svg>');
+  return parts.join('');
+}

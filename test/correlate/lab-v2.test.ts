@@ -171,6 +171,12 @@ describe('lab sample v2: every known disappearance', () => {
     expect(md(25635)).toMatch(/the OOM kill this task triggered: \[cache-warmer \(pid 25632\)\]\(vm-25632-\d+\.md\)/);
     const html = fs.readFileSync(path.join(out, fs.readdirSync(out).find((f) => f.startsWith('vm-26082-') && f.endsWith('.html'))!), 'utf8');
     expect(html).toMatch(/<a href="vm-26084-\d+\.html">shard-worker \(pid 26084\)<\/a>/);
+    // The case summary: a host column, the repeats, and the incidents over time as inline SVG.
+    const index = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
+    expect(index).toContain('aria-label="Incidents over time, by cause"');
+    expect((index.match(/<rect [^>]*class="bar/g) ?? []).length).toBe(incidents.filter((i) => i.time !== null).length);
+    expect(index).not.toMatch(/<script|href="http/);
+    expect(fs.readFileSync(path.join(out, 'index.md'), 'utf8')).toMatch(/^\| Time \(UTC\) \| Host \| PID \|/m);
   });
 
   it('the hangup at logout names no sender, and says why the job died and what keeps one alive', () => {
