@@ -45,6 +45,8 @@ export interface IngestOptions {
   onFile?: (s: SourceSummary) => void;
   /** Hash every file in full, even those whose size, mtime and ends match what is stored. */
   verify?: boolean;
+  /** Where `tz` came from when the user did not give it (the evidence's etc/timezone or etc/localtime). */
+  tzFrom?: string;
   /** The host of the files of this run that name none (pacct, wtmp, dmesg, audit without node=). */
   host?: string | null;
   /** Caps on what one compressed file may expand to (DEFAULT_DECODE_LIMITS when not given). */
@@ -150,6 +152,15 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
       decodeLimits(opts),
       archives,
     );
+    // The host's own zone, when the evidence carries it (a sosreport's etc/timezone or its
+    // etc/localtime link): used for local stamps when --tz is not given.
+    if (!opts.tz) {
+      const zone = evidenceZone(files);
+      if (zone) {
+        opts = { ...opts, tz: zone.tz, tzFrom: zone.from };
+        setMeta(db, 'tz_evidence', `${zone.tz} (${zone.from})`);
+      }
+    }
     const jobs = await planJobs(files);
     const result: IngestResult = {
       files: jobs.length,
@@ -303,6 +314,32 @@ async function planJobs(files: FoundFile[]): Promise<Job[]> {
     .map((j, i) => ({ j, i }))
     .sort((a, b) => orderOf(a.j) - orderOf(b.j) || a.i - b.i)
     .map((x) => x.j);
+}
+
+/** The host's zone from `etc/timezone` (its first line) or the `etc/localtime` link's zoneinfo target. */
+function evidenceZone(files: readonly FoundFile[]): { tz: string; from: string } | null {
+  for (const f of files) {
+    if (f.kind !== 'file' || !/(?:^|[/!])etc\/timezone$/.test(f.path) || f.size > 4096) continue;
+    try {
+      const tz = fs.readFileSync(f.readPath ?? f.path, 'utf8').split('\n')[0]!.trim();
+      if (tz && ZoneConverter.isValid(tz)) return { tz, from: `from ${f.path}` };
+    } catch {
+      /* unreadable: listed elsewhere */
+    }
+  }
+  for (const f of files) {
+    if (!/(?:^|[/!])etc\/localtime$/.test(f.path)) continue;
+    const target = /symlink to ([^\s,]+)/.exec(f.note ?? '')?.[1] ?? (() => {
+      try {
+        return fs.readlinkSync(f.readPath ?? f.path);
+      } catch {
+        return null;
+      }
+    })();
+    const tz = target ? /zoneinfo\/(?:posix\/|right\/)?(.+)$/.exec(target)?.[1] : undefined;
+    if (tz && ZoneConverter.isValid(tz)) return { tz, from: `the target of ${f.path}` };
+  }
+  return null;
 }
 
 /**
@@ -459,8 +496,11 @@ function listOnly(db: Db, job: Job, status: string, format: string, note: string
   ).run(f.path, format, job.compression, sha, f.size, note ? 1 : 0, status, f.mtime_ms, job.rotation.family, job.rank, note, Date.now());
   const id = (db.prepare(`SELECT id FROM sources WHERE path=?`).get(f.path) as { id: number }).id;
   db.prepare(`DELETE FROM warnings WHERE source_id=? AND src_line IS NULL`).run(id);
-  if (note) db.prepare(`INSERT INTO warnings (source_id, src_line, src_offset, message) VALUES (?, NULL, NULL, ?)`).run(id, note);
-  return { path: f.path, format, compression: job.compression, status, units: 0, stored: 0, skipped: 0, warnings: note ? 1 : 0, newEvents: 0 };
+  // A dangling link is a normal part of a copied tree: its note is in `sources.note`, not a warning.
+  const warn = note !== null && status !== 'dangling-symlink';
+  if (warn) db.prepare(`INSERT INTO warnings (source_id, src_line, src_offset, message) VALUES (?, NULL, NULL, ?)`).run(id, note);
+  db.prepare(`UPDATE sources SET warnings = ? WHERE id = ?`).run(warn ? 1 : 0, id);
+  return { path: f.path, format, compression: job.compression, status, units: 0, stored: 0, skipped: 0, warnings: warn ? 1 : 0, newEvents: 0 };
 }
 
 async function ingestOne(db: Db, job: Job, opts: IngestOptions, progress: IngestProgress): Promise<SourceSummary> {
@@ -807,7 +847,7 @@ async function parseSource(
   parser.end?.(out);
   const damage = dec.damage();
   if (damage) warnRow(null, damage.compressed_offset, `${damage.message} (in ${f.path} at compressed byte ${damage.compressed_offset ?? '?'}); every line before it was kept`);
-  const parserNotes = parser.timeNotes?.() ?? null;
+  const parserNotes = opts.tzFrom ? (parser.timeNotes?.() ?? null)?.replaceAll('(--tz)', `(the host's zone, ${opts.tzFrom})`) ?? null : (parser.timeNotes?.() ?? null);
   // What alignment said of the file's earlier lines stays said (and holds for the new ones).
   const kept = existing?.shift_ms ? (existing.time_notes ?? '').split('; ').filter((n) => n.startsWith('shifted by ')) : [];
   const timeNotes =

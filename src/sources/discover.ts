@@ -9,7 +9,7 @@ import path from 'node:path';
 
 export interface FoundFile {
   path: string;
-  kind: 'file' | 'not-regular' | 'unreadable' | 'outside-evidence';
+  kind: 'file' | 'not-regular' | 'unreadable' | 'outside-evidence' | 'dangling-symlink';
   size: number;
   mtime_ms: number;
   /** Bytes actually allocated on disk (st_blocks * 512), to spot sparse files. */
@@ -42,7 +42,14 @@ export async function discover(inputs: string[]): Promise<FoundFile[]> {
         } catch {
           /* dangling: reported below */
         }
-        if (real !== null && !inside(real)) {
+        if (real === null) {
+          // A copied tree keeps links to what was not copied (a sosreport's etc/localtime): normal,
+          // listed with its target, not damage.
+          const target = await fs.promises.readlink(abs).catch(() => '?');
+          out.push({ path: abs, kind: 'dangling-symlink', size: 0, mtime_ms: lst.mtimeMs, allocated: 0, note: `symlink to ${target}, which is not in the evidence: nothing to read` });
+          return;
+        }
+        if (!inside(real)) {
           const target = await fs.promises.readlink(abs).catch(() => real!);
           out.push({
             path: abs,

@@ -65,3 +65,36 @@ describe('symlinks in the evidence', () => {
     }
   });
 });
+
+describe('a sosreport-like tree', () => {
+  it("takes the host's zone from etc/localtime's link, and counts its dangling link without a warning", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-sos-'));
+    try {
+      const sos = path.join(dir, 'sosreport-vm-2026-12-01');
+      fs.mkdirSync(path.join(sos, 'etc'), { recursive: true });
+      fs.mkdirSync(path.join(sos, 'var/log'), { recursive: true });
+      // As sos copies it: the link's target is not in the report (nor, here, on this machine).
+      fs.symlinkSync('/nonexistent-zoneinfo-root/usr/share/zoneinfo/Asia/Tokyo', path.join(sos, 'etc/localtime'));
+      fs.writeFileSync(path.join(sos, 'var/log/messages'), 'Dec  1 16:36:15 vm app[7]: started\n');
+      const mtime = new Date(Date.UTC(2026, 11, 2));
+      fs.utimesSync(path.join(sos, 'var/log/messages'), mtime, mtime);
+      const db = path.join(dir, 'case.db');
+      const r = await ingest([sos], { db });
+      expect(r.damaged).toBe(0);
+      expect(r.sources.some((s) => s.status === 'unreadable')).toBe(false);
+      const h = openCaseDb(db, { readonly: true });
+      try {
+        const link = h.prepare(`SELECT status, warnings, note FROM sources WHERE path LIKE '%/etc/localtime'`).get() as { status: string; warnings: number; note: string };
+        expect(link).toMatchObject({ status: 'dangling-symlink', warnings: 0 });
+        expect(link.note).toContain('/usr/share/zoneinfo/Asia/Tokyo');
+        const t = h.prepare(`SELECT e.ts_utc_ms FROM events e JOIN sources s ON s.id = e.source_id WHERE s.path LIKE '%/messages'`).pluck().get() as number;
+        expect(new Date(t).toISOString()).toBe('2026-12-01T07:36:15.000Z');
+        expect(h.prepare(`SELECT value FROM meta WHERE key = 'tz_evidence'`).pluck().get()).toMatch(/^Asia\/Tokyo \(the target of .*etc\/localtime\)$/);
+      } finally {
+        h.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
