@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { discover, type FoundFile } from '../sources/discover.js';
-import { DEFAULT_DECODE_LIMITS, openDecoded, gzipHeaderMtime, readMagic, type Compression, type DecodeLimits } from '../sources/decompress.js';
+import { DEFAULT_DECODE_LIMITS, openDecoded, gzipHeaderMtime, type Compression, type DecodeLimits } from '../sources/decompress.js';
 import { extractTar, extractZip, isTar, isZip, type ExtractedArchive } from '../sources/archive.js';
 import path from 'node:path';
 import { orderRotations, stripCompressionSuffix, type Rotation } from '../sources/rotation.js';
@@ -350,8 +350,11 @@ function evidenceZone(files: readonly FoundFile[]): { tz: string; from: string }
 async function expandArchives(db: Db, files: FoundFile[], limits: DecodeLimits, out: ExtractedArchive[]): Promise<FoundFile[]> {
   const result: FoundFile[] = [];
   for (const f of files) {
-    const zip = f.kind === 'file' && f.size > 0 && isZip(await readMagic(f.path));
-    if (!zip && (f.kind !== 'file' || f.size === 0 || !isTar((await readHead(f.path)).bytes))) {
+    // One probe per file (planJobs reads it again for detection; keeping every head between the two
+    // would hold 64 KiB per file of a large tree). A zip is not wrapped in a compression layer.
+    const head = f.kind === 'file' && f.size > 0 ? await readHead(f.path) : null;
+    const zip = head !== null && head.compression === 'none' && isZip(head.bytes);
+    if (!head || (!zip && !isTar(head.bytes))) {
       result.push(f);
       continue;
     }
@@ -371,7 +374,7 @@ async function expandArchives(db: Db, files: FoundFile[], limits: DecodeLimits, 
       `INSERT INTO sources (path, format, compression, bytes, units, stored, skipped, warnings, status, mtime_ms, note, ingested_at_ms)
        VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?)
        ON CONFLICT(path) DO UPDATE SET units=excluded.units, warnings=excluded.warnings, status=excluded.status, note=excluded.note, bytes=excluded.bytes`,
-    ).run(f.path, zip ? 'zip' : 'tar', zip ? 'none' : (await readHead(f.path)).compression, f.size, 0, x.damage ? 1 : 0, status, f.mtime_ms, note, Date.now());
+    ).run(f.path, zip ? 'zip' : 'tar', head.compression, f.size, 0, x.damage ? 1 : 0, status, f.mtime_ms, note, Date.now());
     const id = db.prepare(`SELECT id FROM sources WHERE path = ?`).pluck().get(f.path) as number;
     db.prepare(`DELETE FROM warnings WHERE source_id = ? AND src_line IS NULL`).run(id);
     if (x.damage) db.prepare(`INSERT INTO warnings (source_id, src_line, src_offset, message) VALUES (?, NULL, NULL, ?)`).run(id, `${x.damage} (in ${f.path})`);
@@ -847,7 +850,9 @@ async function parseSource(
   parser.end?.(out);
   const damage = dec.damage();
   if (damage) warnRow(null, damage.compressed_offset, `${damage.message} (in ${f.path} at compressed byte ${damage.compressed_offset ?? '?'}); every line before it was kept`);
-  const parserNotes = opts.tzFrom ? (parser.timeNotes?.() ?? null)?.replaceAll('(--tz)', `(the host's zone, ${opts.tzFrom})`) ?? null : (parser.timeNotes?.() ?? null);
+  const said = parser.timeNotes?.() ?? null;
+  // The parsers name --tz as the zone's origin; a zone read from the evidence says where it came from.
+  const parserNotes = said && opts.tzFrom ? said.replaceAll('(--tz)', `(the host's zone, ${opts.tzFrom})`) : said;
   // What alignment said of the file's earlier lines stays said (and holds for the new ones).
   const kept = existing?.shift_ms ? (existing.time_notes ?? '').split('; ').filter((n) => n.startsWith('shifted by ')) : [];
   const timeNotes =

@@ -664,15 +664,22 @@ export function storeLines(db: Db, sourceId: number, lines: readonly LineInput[]
     delBlock.run(b.id);
   }
   const rows = [...byLine.values()].sort((a, b) => a[L.line] - b[L.line]);
-  const insBlock = db.prepare(
-    `INSERT INTO event_blocks (source_id, first_line, last_line, lines, timed, anchorable, ts_min, ts_max, pids, programs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const insData = db.prepare(`INSERT INTO event_block_data (block_id, json_bytes, data) VALUES (?, ?, ?)`);
+  const insert = blockInserter(db);
   for (let i = 0; i < rows.length; i += BLOCK_LINES) {
     const part = rows.slice(i, i + BLOCK_LINES);
-    const sum = summarise(part);
     const enc = encodeBlock(part);
-    const id = insBlock.run(sourceId, sum.first_line, sum.last_line, sum.lines, sum.timed, sum.anchorable, sum.ts_min, sum.ts_max, sum.pids, sum.programs).lastInsertRowid;
-    insData.run(id, enc.json_bytes, enc.data);
+    insert(sourceId, summarise(part), enc.json_bytes, enc.data);
   }
+}
+
+/** Stores one block (its summary row and its data), with the statements prepared once. */
+export function blockInserter(db: Db): (sourceId: number, s: BlockSummary, jsonBytes: number, data: Buffer) => void {
+  const block = db.prepare(
+    `INSERT INTO event_blocks (source_id, first_line, last_line, lines, timed, anchorable, ts_min, ts_max, pids, programs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const data = db.prepare(`INSERT INTO event_block_data (block_id, json_bytes, data) VALUES (?, ?, ?)`);
+  return (sourceId, s, jsonBytes, bytes) => {
+    const id = block.run(sourceId, s.first_line, s.last_line, s.lines, s.timed, s.anchorable, s.ts_min, s.ts_max, s.pids, s.programs).lastInsertRowid;
+    data.run(id, jsonBytes, bytes);
+  };
 }

@@ -4,7 +4,7 @@ import type { EventRow, FactRow, FactTable } from '../formats/types.js';
 import { notableKinds } from './notable.js';
 import { LINE_TIMED_TABLES } from './schema/index.js';
 import zlib from 'node:zlib';
-import { BLOCK_CHARS, BLOCK_LINES, DEFLATE_LEVEL, L, messageColumns, summarise, type BlockSummary, type LineTuple } from './lines.js';
+import { BLOCK_CHARS, BLOCK_LINES, DEFLATE_LEVEL, L, blockInserter, messageColumns, summarise, type BlockSummary, type LineTuple } from './lines.js';
 
 interface Provenance {
   src_line: number;
@@ -78,8 +78,7 @@ interface FactStatement {
  * rerun does not redo.
  */
 export class BatchWriter {
-  private readonly insertBlock: Statement;
-  private readonly insertBlockData: Statement;
+  private readonly insertBlock: ReturnType<typeof blockInserter>;
   private readonly insertWarning: Statement;
   private readonly insertNotable: Statement;
   private lines: LineTuple[] = [];
@@ -104,10 +103,7 @@ export class BatchWriter {
     private readonly sourceId: number,
     private readonly batchSize = 50000,
   ) {
-    this.insertBlock = db.prepare(
-      `INSERT INTO event_blocks (source_id, first_line, last_line, lines, timed, anchorable, ts_min, ts_max, pids, programs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.insertBlockData = db.prepare(`INSERT INTO event_block_data (block_id, json_bytes, data) VALUES (?, ?, ?)`);
+    this.insertBlock = blockInserter(db);
     this.insertWarning = db.prepare(
       `INSERT INTO warnings (source_id, src_line, src_offset, message) VALUES (?, ?, ?, ?)`,
     );
@@ -151,12 +147,8 @@ export class BatchWriter {
   private insertReady(): void {
     while (this.pending.length && this.pending[0]!.data) {
       const p = this.pending.shift()!;
-      const s = p.sum;
       this.begin();
-      const id = this.insertBlock.run(
-        this.sourceId, s.first_line, s.last_line, s.lines, s.timed, s.anchorable, s.ts_min, s.ts_max, s.pids, s.programs,
-      ).lastInsertRowid;
-      this.insertBlockData.run(id, p.json_bytes, p.data);
+      this.insertBlock(this.sourceId, p.sum, p.json_bytes, p.data!);
     }
   }
 
