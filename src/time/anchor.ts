@@ -243,12 +243,11 @@ function anchor(db: Db, opts: PostPassOptions): number[] {
   // Rounding exactly as the parsers and the JS arithmetic do it.
   db.function('pf_uptime_ms', { deterministic: true }, (u: unknown) => (typeof u === 'number' ? Math.round(u * 1000) : null));
   db.exec(`
-    CREATE TEMP TABLE IF NOT EXISTS pf_aseg (source_id INTEGER, boot_key TEXT, ord INTEGER);
     CREATE TEMP TABLE IF NOT EXISTS pf_member (source_id INTEGER, boot_key TEXT, ord INTEGER);
     CREATE TEMP TABLE IF NOT EXISTS pf_bare (rid INTEGER PRIMARY KEY, source_id INTEGER, src_line INTEGER, boot_key TEXT, uptime_s REAL, ts_utc_ms INTEGER, tkey TEXT, new_ts INTEGER);
     CREATE TEMP TABLE IF NOT EXISTS pf_pts (rid INTEGER PRIMARY KEY, u INTEGER, ts INTEGER, ord INTEGER, local INTEGER, source_id INTEGER, src_line INTEGER, late INTEGER NOT NULL DEFAULT 0, own_late INTEGER NOT NULL DEFAULT 0);
     CREATE TEMP TABLE IF NOT EXISTS retimed (source_id INTEGER, src_line INTEGER, old_ts INTEGER, new_ts INTEGER, PRIMARY KEY (source_id, src_line));
-    DELETE FROM temp.pf_aseg; DELETE FROM temp.pf_member; DELETE FROM temp.pf_bare; DELETE FROM temp.pf_pts; DELETE FROM temp.retimed;
+    DELETE FROM temp.pf_member; DELETE FROM temp.pf_bare; DELETE FROM temp.pf_pts; DELETE FROM temp.retimed;
   `);
   db.prepare(`DELETE FROM boots`).run();
   const insertBoot = db.prepare(`INSERT INTO boots (host, source_id, boot_key, boot_utc_ms, method, samples) VALUES (?, ?, ?, ?, ?, ?)`);
@@ -264,11 +263,9 @@ function anchor(db: Db, opts: PostPassOptions): number[] {
        GROUP BY source_id, boot_key ORDER BY source_id, first_line`,
     )
     .all() as Array<{ source_id: number; boot_key: string | null; host: string | null; n_exact: number; n_local: number }>;
-  const insertAseg = db.prepare(`INSERT INTO temp.pf_aseg VALUES (?, ?, ?)`);
   for (const r of segRows) {
     const key = segKey(r.source_id, r.boot_key);
     segs.set(key, { key, source_id: r.source_id, boot_key: r.boot_key, host: r.host, n_exact: r.n_exact, n_local: r.n_local });
-    insertAseg.run(r.source_id, r.boot_key, segs.size);
   }
 
   // 2. Lines with only an uptime, outside anchored segments (a late anchor line re-timed on an
@@ -500,7 +497,7 @@ function anchor(db: Db, opts: PostPassOptions): number[] {
   ).raw(true);
   new BlockEditor(db).retime((s, l) => retimedPage.all(s, l) as Array<[number, number, number]>, 'uptime_anchored');
   const retimed = (db.prepare(`SELECT DISTINCT source_id FROM temp.retimed`).all() as Array<{ source_id: number }>).map((r) => r.source_id);
-  db.exec(`DROP TABLE temp.retimed; DROP TABLE temp.pf_aseg; DROP TABLE temp.pf_member; DROP TABLE temp.pf_bare; DROP TABLE temp.pf_pts;`);
+  db.exec(`DROP TABLE temp.retimed; DROP TABLE temp.pf_member; DROP TABLE temp.pf_bare; DROP TABLE temp.pf_pts;`);
   return retimed;
 }
 
