@@ -13,7 +13,7 @@ import { oneByOne, splitLineBatches, splitRecordBatches } from '../sources/units
 import { isLineNumbered, unnumberedBatches, unnumberedProbe } from '../sources/numbered.js';
 import { FORMATS } from '../formats/registry.js';
 import type { EventRow, FactRow, FactTable, FormatModule, ParseContext, ParseOutput, Probe, RecordStart, Unit } from '../formats/types.js';
-import { getMeta, openCaseDb, setMeta, type Db } from '../store/db.js';
+import { getMeta, openCaseDb, restCase, setMeta, type Db } from '../store/db.js';
 import { refreshDerived, refreshSegments } from './derived.js';
 import { refreshHostHints, setGivenHost } from './hosts.js';
 import { UsageError } from '../errors.js';
@@ -127,6 +127,8 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
   try {
     // Before recovery: what looks interrupted may be another ingest's work in progress.
     release = claimWriter(db, opts.db);
+    // While it is written the case is WAL, so readers keep reading (src/store/db.ts says why it rests in rollback mode).
+    db.pragma('journal_mode = WAL');
     // The schema once more, now that the case is ours: a killed first run gets its deferred indexes back.
     db.exec(SCHEMA_SQL);
     recoverInterrupted(db);
@@ -224,7 +226,10 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
     return result;
   } finally {
     for (const a of archives) a.dispose();
-    release?.();
+    if (release) {
+      release();
+      restCase(db);
+    }
     db.close();
   }
 }

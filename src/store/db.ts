@@ -58,6 +58,22 @@ export function openCaseDb(file: string, opts: { readonly?: boolean } = {}): Db 
   return db;
 }
 
+/**
+ * A case at rest is a rollback-journal file, not WAL: a WAL database cannot be read by a user who
+ * cannot create its `-shm` beside it (another analyst, a read-only copy or mount), and SQLite's
+ * `immutable` URI is not open to better-sqlite3. Ingest turns WAL on while it writes. Another
+ * process still reading keeps the case in WAL (SQLite refuses the switch then); the next ingest
+ * tries again.
+ */
+export function restCase(db: Db): void {
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.pragma('journal_mode = DELETE');
+  } catch {
+    /* busy: a reader holds the WAL open */
+  }
+}
+
 /** The case's schema version, or null for an empty (new) database; throws when the file is not SQLite. */
 function schemaVersion(db: Db): number | null {
   const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();

@@ -153,6 +153,38 @@ describe.skipIf(!fs.existsSync(CLI))('procforensics CLI', () => {
     expect(fs.existsSync(path.join(dir, 'single.md'))).toBe(false);
   });
 
+  it('a case copied read-only is listed and reported by another user, and left byte for byte as it was', () => {
+    run(['ingest', path.resolve(__dirname, '../../samples/lab-debian12/var/log'), '--db', 'case.db', '--quiet'], dir);
+    // At rest the case is one file: no -wal or -shm for a reader to need or create.
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('case.db'))).toEqual(['case.db']);
+    const shared = path.join(dir, 'shared');
+    fs.mkdirSync(shared);
+    fs.copyFileSync(path.join(dir, 'case.db'), path.join(shared, 'case.db'));
+    fs.chmodSync(path.join(shared, 'case.db'), 0o444);
+    fs.chmodSync(shared, 0o555);
+    fs.chmodSync(dir, 0o755);
+    const before = fs.readFileSync(path.join(shared, 'case.db'));
+    // As root, permissions stop nothing: the reader is run as nobody (when this checkout is readable to it).
+    const asOther = (args: string[]) => {
+      const cmd = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : [process.execPath];
+      const r = spawnSync(cmd[0]!, [...cmd.slice(1), CLI, ...args], { cwd: shared, encoding: 'utf8' });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    if (asOther(['-V']).code !== 0) return; // the checkout is not readable to another user here
+    for (const args of [['sources', '--json'], ['incidents', '--json'], ['report', '--pid', '25648', '--format', 'json']]) {
+      const other = asOther([...args, '--db', path.join(shared, 'case.db')]);
+      expect(other.stderr, args[0]).toBe('');
+      expect(other.code, args[0]).toBe(0);
+      // The same answer as the owner's, but for where the case is and when the report was made.
+      const same = (o: string) => o.replace(/"case_db": "[^"]*"/, '').replace(/"generated_at": "[^"]*"/, '');
+      expect(same(other.stdout)).toBe(same(run([...args, '--db', path.join(dir, 'case.db')], dir).stdout));
+      expect(other.stdout.length).toBeGreaterThan(200);
+    }
+    expect(fs.readdirSync(shared)).toEqual(['case.db']);
+    expect(fs.readFileSync(path.join(shared, 'case.db')).equals(before)).toBe(true);
+    fs.chmodSync(shared, 0o755);
+  });
+
   it('refuses a case of another schema version untouched, saying what to do', () => {
     for (const [version, says] of [
       ['99', /was written by a newer procforensics \(schema 99; this one reads \d+\): use that version or a newer one/],
