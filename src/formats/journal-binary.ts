@@ -48,6 +48,16 @@ function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+function readHeaderOf(path: string): Buffer {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const h = Buffer.alloc(HEADER_BYTES);
+    return h.subarray(0, fs.readSync(fd, h, 0, HEADER_BYTES, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 class JournalBinaryParser implements UnitParser {
   constructor(private readonly ctx: ParseContext) {}
 
@@ -56,17 +66,12 @@ class JournalBinaryParser implements UnitParser {
   }
 
   end(out: ParseOutput): void {
-    const path = this.ctx.readPath ?? this.ctx.path;
+    const path = this.ctx.path;
     let summary: string | null = null;
     try {
-      const fd = fs.openSync(path, 'r');
-      try {
-        const h = Buffer.alloc(HEADER_BYTES);
-        const n = fs.readSync(fd, h, 0, HEADER_BYTES, 0);
-        summary = describeJournalHeader(h.subarray(0, n));
-      } finally {
-        fs.closeSync(fd);
-      }
+      // Detection saw the header (a file of the tree or an archive entry alike).
+      const h = this.ctx.head ?? readHeaderOf(path);
+      summary = describeJournalHeader(h.subarray(0, HEADER_BYTES));
     } catch {
       summary = null;
     }

@@ -14,7 +14,7 @@
 // (nfsnobody) or a domain uid from SSSD/AD makes a file of ~1 TiB apparent size that is all holes.
 // Node cannot ask the kernel where the data is (no SEEK_DATA), so only the first 64 MiB (uids up
 // to ~229 000: every local account, nobody 65534 included) are read, and the rest is reported.
-import fs from 'node:fs';
+import { byteSource } from '../sources/bytes.js';
 import type { FormatModule, ParseContext, ParseOutput, Probe, Unit, UnitParser } from './types.js';
 import { cstr, isAllZero } from './utmp.js';
 import { openDecoded } from '../sources/decompress.js';
@@ -121,9 +121,9 @@ async function headOf(file: string): Promise<Buffer> {
 export async function* readLastlogUnits(file: string): AsyncGenerator<Unit> {
   const notes: string[] = [];
   readNotes.set(file, notes);
-  let st: fs.Stats;
   try {
-    st = await fs.promises.stat(file);
+    // A file of the tree or an archive entry (src/sources/bytes.ts).
+    const st = { size: byteSource(file).size, blocks: byteSource(file).allocated / 512 };
     const dec = await openDecoded(file);
     const plain = dec.compression === 'none';
     const probe: Probe = {
@@ -172,7 +172,7 @@ class LastlogParser implements UnitParser {
   private readonly path: string;
 
   constructor(ctx: ParseContext) {
-    this.path = ctx.readPath ?? ctx.path;
+    this.path = ctx.path;
     this.layout = LASTLOG_LAYOUTS.find((l) => l.size === ctx.recordSize) ?? LASTLOG_LAYOUTS[0];
   }
 

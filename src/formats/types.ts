@@ -95,8 +95,8 @@ export interface AssumedOffset {
 export interface ParseContext {
   /** The source's name (an archive entry is `archive.tar.gz!var/log/wtmp`). */
   path: string;
-  /** The file to read, for formats that read their file themselves (defaults to path). */
-  readPath?: string;
+  /** The first decoded bytes detection saw (up to 64 KiB), when known. */
+  head?: Buffer | null;
   /** The user's --tz (IANA zone) if given. */
   tz: string | null;
   /**

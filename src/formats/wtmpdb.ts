@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { byteSource, isEntry } from '../sources/bytes.js';
 import type { FormatModule, ParseOutput, Unit, UnitParser } from './types.js';
 import { UT_TYPE, type UtTypeName } from './utmp.js';
 
@@ -65,13 +66,24 @@ function isWalMode(file: string): boolean {
   }
 }
 
+/** An archived wtmpdb is read in memory up to this size (a year of logins is a few MiB). */
+const WTMPDB_MAX_BYTES = 128 * 1024 * 1024;
+
 export async function* readWtmpdbRows(file: string): AsyncGenerator<Unit> {
   let index = 0;
   let tmpDir: string | null = null;
   let db: Database.Database | null = null;
   try {
     let target = file;
-    if (fs.existsSync(file + '-wal') || isWalMode(file)) {
+    if (isEntry(file)) {
+      // An archive entry: SQLite reads it from memory (a WAL-mode header is read as rollback mode,
+      // since a -wal beside it is not part of this entry).
+      const src = byteSource(file);
+      if (src.size > WTMPDB_MAX_BYTES) throw new Error(`${src.size} bytes inside an archive, more than the ${WTMPDB_MAX_BYTES} read in memory`);
+      const bytes = Buffer.from(await src.read(0, src.size));
+      if (bytes.length > 19 && (bytes[18] === 2 || bytes[19] === 2)) bytes[18] = bytes[19] = 1;
+      db = new Database(bytes, { readonly: true });
+    } else if (fs.existsSync(file + '-wal') || isWalMode(file)) {
       tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'procforensics-wtmpdb-'));
       target = path.join(tmpDir, 'wtmp.db');
       fs.copyFileSync(file, target);

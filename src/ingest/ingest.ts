@@ -6,7 +6,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { discover, type FoundFile } from '../sources/discover.js';
 import { DEFAULT_DECODE_LIMITS, openDecoded, gzipHeaderMtime, type Compression, type DecodeLimits } from '../sources/decompress.js';
-import { extractTar, extractZip, isTar, isZip, type ExtractedArchive } from '../sources/archive.js';
+import { listTar, listZip, isTar, isZip, type ArchiveListing } from '../sources/archive.js';
+import { byteSource, releaseEntry } from '../sources/bytes.js';
 import path from 'node:path';
 import { orderRotations, stripCompressionSuffix, type Rotation } from '../sources/rotation.js';
 import { oneByOne, splitLineBatches, splitRecordBatches } from '../sources/units.js';
@@ -52,6 +53,8 @@ export interface IngestOptions {
   /** Caps on what one compressed file may expand to (DEFAULT_DECODE_LIMITS when not given). */
   maxDecompressedBytes?: number;
   maxRatio?: number;
+  /** Bytes of compressed-tar entries kept in memory (tests lower it to read every entry by the cursor). */
+  archiveMemoryBytes?: number;
 }
 
 export interface IngestProgress {
@@ -123,7 +126,7 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
   }
   const db = openCaseDb(opts.db);
   let release: (() => void) | null = null;
-  const archives: ExtractedArchive[] = [];
+  const archives: ArchiveListing[] = [];
   try {
     // Before recovery: what looks interrupted may be another ingest's work in progress.
     release = claimWriter(db, opts.db);
@@ -153,11 +156,12 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
       found.filter((f) => f.path !== dbReal && !f.path.startsWith(dbReal + '-')),
       decodeLimits(opts),
       archives,
+      opts.archiveMemoryBytes,
     );
     // The host's own zone, when the evidence carries it (a sosreport's etc/timezone or its
     // etc/localtime link): used for local stamps when --tz is not given.
     if (!opts.tz) {
-      const zone = evidenceZone(files);
+      const zone = await evidenceZone(files);
       if (zone) {
         opts = { ...opts, tz: zone.tz, tzFrom: zone.from };
         setMeta(db, 'tz_evidence', `${zone.tz} (${zone.from})`);
@@ -190,6 +194,7 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
       opts.onProgress?.(progress);
       const before = progress.bytesDone;
       const summary = await ingestOne(db, job, opts, progress);
+      releaseEntry(job.file.path);
       progress.filesDone++;
       progress.bytesDone = before + job.file.size;
       opts.onProgress?.(progress);
@@ -269,7 +274,7 @@ async function planJobs(files: FoundFile[]): Promise<Job[]> {
     let recordSize = 0;
     let numbered = false;
     if (file.kind === 'file') {
-      const head = await readHead(file.readPath ?? path);
+      const head = await readHead(path);
       compression = head.compression;
       probe = {
         head: head.bytes,
@@ -322,11 +327,11 @@ async function planJobs(files: FoundFile[]): Promise<Job[]> {
 }
 
 /** The host's zone from `etc/timezone` (its first line) or the `etc/localtime` link's zoneinfo target. */
-function evidenceZone(files: readonly FoundFile[]): { tz: string; from: string } | null {
+async function evidenceZone(files: readonly FoundFile[]): Promise<{ tz: string; from: string } | null> {
   for (const f of files) {
     if (f.kind !== 'file' || !/(?:^|[/!])etc\/timezone$/.test(f.path) || f.size > 4096) continue;
     try {
-      const tz = fs.readFileSync(f.readPath ?? f.path, 'utf8').split('\n')[0]!.trim();
+      const tz = (await byteSource(f.path).read(0, 4096)).toString('utf8').split('\n')[0]!.trim();
       if (tz && ZoneConverter.isValid(tz)) return { tz, from: `from ${f.path}` };
     } catch {
       /* unreadable: listed elsewhere */
@@ -336,7 +341,7 @@ function evidenceZone(files: readonly FoundFile[]): { tz: string; from: string }
     if (!/(?:^|[/!])etc\/localtime$/.test(f.path)) continue;
     const target = /symlink to ([^\s,]+)/.exec(f.note ?? '')?.[1] ?? (() => {
       try {
-        return fs.readlinkSync(f.readPath ?? f.path);
+        return fs.readlinkSync(f.path);
       } catch {
         return null;
       }
@@ -348,11 +353,11 @@ function evidenceZone(files: readonly FoundFile[]): { tz: string; from: string }
 }
 
 /**
- * Tar archives among the files (any compression) are read as the tree they hold: their entries are
- * copied to a private temporary directory and stand in the list under `archive!entry` names; the
- * archive itself is listed with what was read of it.
+ * Archives among the files (tar in any compression, zip) are read as the tree they hold: their
+ * entries stand in the list under `archive!entry` names, read from the archive itself
+ * (src/sources/bytes.ts); the archive is listed with what was read of it.
  */
-async function expandArchives(db: Db, files: FoundFile[], limits: DecodeLimits, out: ExtractedArchive[]): Promise<FoundFile[]> {
+async function expandArchives(db: Db, files: FoundFile[], limits: DecodeLimits, out: ArchiveListing[], memoryBytes?: number): Promise<FoundFile[]> {
   const result: FoundFile[] = [];
   for (const f of files) {
     // One probe per file (planJobs reads it again for detection; keeping every head between the two
@@ -363,13 +368,9 @@ async function expandArchives(db: Db, files: FoundFile[], limits: DecodeLimits, 
       result.push(f);
       continue;
     }
-    const x = zip ? await extractZip(f.path, limits) : await extractTar(f.path, limits);
+    const x = zip ? await listZip(f.path, limits) : await listTar(f.path, limits, memoryBytes);
     out.push(x);
-    const inner = await discover([x.dir]);
-    for (const g of inner) {
-      const rel = path.relative(x.dir, g.path).split(path.sep).join('/');
-      result.push({ ...g, path: `${f.path}!${rel}`, readPath: g.path, note: g.note?.replaceAll(x.dir, `${f.path}!`) ?? null });
-    }
+    result.push(...x.entries);
     const note =
       `${zip ? 'zip' : 'tar'} archive: ${x.files} file(s) read as a tree (listed as ${path.basename(f.path)}!…)` +
       (x.skipped.length ? `; not read: ${x.skipped.slice(0, 5).join('; ')}${x.skipped.length > 5 ? `; … ${x.skipped.length - 5} more` : ''}` : '') +
@@ -425,24 +426,15 @@ const QUICK_SPAN = 1 << 20;
 /** sha256 of the size, the first MiB and the last MiB of a file. */
 async function quickSha256(path: string, size: number): Promise<string> {
   const h = crypto.createHash('sha256').update(String(size) + '\n');
-  const fh = await fs.promises.open(path, 'r');
-  try {
-    const buf = Buffer.alloc(Math.min(QUICK_SPAN, size));
-    const head = await fh.read(buf, 0, buf.length, 0);
-    h.update(buf.subarray(0, head.bytesRead));
-    if (size > QUICK_SPAN) {
-      const tail = await fh.read(buf, 0, buf.length, Math.max(QUICK_SPAN, size - QUICK_SPAN));
-      h.update(buf.subarray(0, tail.bytesRead));
-    }
-  } finally {
-    await fh.close();
-  }
+  const src = byteSource(path);
+  h.update(await src.read(0, Math.min(QUICK_SPAN, size)));
+  if (size > QUICK_SPAN) h.update(await src.read(Math.max(QUICK_SPAN, size - QUICK_SPAN), QUICK_SPAN));
   return h.digest('hex');
 }
 
 async function sha256File(path: string): Promise<string> {
   const h = crypto.createHash('sha256');
-  for await (const chunk of fs.createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  for await (const chunk of byteSource(path).stream()) h.update(chunk as Buffer);
   return h.digest('hex');
 }
 
@@ -526,14 +518,14 @@ async function ingestOne(db: Db, job: Job, opts: IngestOptions, progress: Ingest
   const settled = existing && existing.status !== 'ingesting' && existing.format === job.format?.name && !cutByCap;
   // A file of the same size and mtime whose first and last MiB hash alike is the file already
   // stored: an unchanged tree is recognised without reading it (--verify reads every byte again).
-  const quick = sparseHuge || !job.format ? null : await quickSha256(f.readPath ?? f.path, f.size);
+  const quick = sparseHuge || !job.format ? null : (f.sha256 ?? (await quickSha256(f.path, f.size)));
   // mtimes compared to the millisecond: a copy tool may keep no finer precision (and utimes'
   // seconds-as-a-double round trip moves the last digit).
   const sameMtime = existing?.mtime_ms != null && Math.abs(existing.mtime_ms - f.mtime_ms) < 1;
   if (settled && !opts.verify && existing.bytes === f.size && sameMtime && (sparseHuge || existing.quick_sha256 === quick)) {
     return unchangedSummary(existing, job);
   }
-  const sha = sparseHuge ? null : await sha256File(f.readPath ?? f.path);
+  const sha = sparseHuge ? null : (f.sha256 ?? (await sha256File(f.path)));
   if (!job.format) {
     const note = f.note ?? `no format recognised this file (first bytes: ${describeHead(job.probe?.head)})`;
     return listOnly(db, job, 'unknown-format', 'unknown', note, sha);
@@ -714,7 +706,7 @@ async function parseSource(
 
   // Decoded bytes are hashed on the way through, with snapshots at prefix boundaries.
   const limits = decodeLimits(opts);
-  const dec = await openDecoded(f.readPath ?? f.path, limits);
+  const dec = await openDecoded(f.path, limits);
   const hash = crypto.createHash('sha256');
   let hashed = 0;
   let checkpoint: { at: number; digest: string | null } | null = ownPrefix ? { at: ownPrefix.bytes, digest: null } : null;
@@ -744,7 +736,7 @@ async function parseSource(
   // Units come a decoded chunk at a time: one await per chunk, not per line.
   const lineBatches = (it: AsyncIterable<Unit[]>) => (job.numbered ? unnumberedBatches(it) : it);
   const batches = format.readUnits
-    ? oneByOne(format.readUnits(f.readPath ?? f.path))
+    ? oneByOne(format.readUnits(f.path))
     : format.unit === 'line'
       ? lineBatches(splitLineBatches(tap(dec.chunks), { onNote }))
       : splitRecordBatches(tap(dec.chunks), job.recordSize, (offset, bytes) =>
@@ -754,9 +746,9 @@ async function parseSource(
   // A prescan (e.g. month sequence for year inference) reads the file once more, cheaply.
   if (format.prescan && (!format.needsPrescan || !job.probe || format.needsPrescan(job.probe))) {
     const pre = format.prescan(ctx);
-    const dec2 = await openDecoded(f.readPath ?? f.path, limits);
+    const dec2 = await openDecoded(f.path, limits);
     const it2 = format.readUnits
-      ? oneByOne(format.readUnits(f.readPath ?? f.path))
+      ? oneByOne(format.readUnits(f.path))
       : format.unit === 'line'
         ? lineBatches(splitLineBatches(dec2.chunks, { onNote: () => {} }))
         : splitRecordBatches(dec2.chunks, job.recordSize, () => {});
@@ -935,13 +927,13 @@ async function buildContext(db: Db, job: Job, opts: IngestOptions): Promise<Pars
     const { y, m, d } = r.nameDate;
     yearRef = { utc_ms: civilToMs(y, m, d, 23, 59, 59) + 14 * 3600000, method: `date in the file name (${y}-${pad(m)}-${pad(d)})` };
   } else if (job.compression === 'gzip') {
-    const t = await gzipHeaderMtime(f.readPath ?? f.path);
+    const t = await gzipHeaderMtime(f.path);
     if (t > 0) yearRef = { utc_ms: t * 1000, method: 'gzip header mtime' };
   }
   if (!yearRef && f.mtime_ms > 0) yearRef = { utc_ms: f.mtime_ms, method: 'file mtime' };
   return {
     path: f.path,
-    ...(f.readPath ? { readPath: f.readPath } : {}),
+    head: job.probe?.head ?? null,
     tz: opts.tz ?? null,
     assumedOffset: opts.tz ? null : inferOffsetContext(db),
     yearRef,

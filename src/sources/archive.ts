@@ -1,22 +1,24 @@
 // Tar archives as evidence (`varlog.tar.gz`, a sosreport `.tar.xz`): read entry by entry as a
-// tree. A tar stream is a sequence of 512-byte headers, each followed by its entry's data padded to
-// 512 bytes (POSIX ustar, with GNU `L` long names and pax `x` headers for long paths):
+// tree, never extracted to disk. A tar stream is a sequence of 512-byte headers, each followed by
+// its entry's data padded to 512 bytes (POSIX ustar, with GNU `L` long names and pax `x` headers
+// for long paths):
 //
-//   offset 0 name[100] · 100 mode · 124 size (octal) · 136 mtime (octal) · 156 typeflag · 157 linkname
+//   offset 0 name[100] · 100 mode · 124 size (octal) · 136 mtime (octal) · 156 typeflag · 157 linkname[100]
 //   257 "ustar" · 345 prefix[155]
 //
-// The entries are copied, still compressed as they are inside (a `syslog.2.gz` stays gzip), into a
-// private temporary directory that the ingest reads as a tree and removes at the end; each source
-// keeps the name `archive.tar.gz!var/log/syslog.2.gz`, so nothing points at the temporary copy.
-// Entry paths are confined to that directory (no absolute paths, no `..`); links and devices
-// inside the archive are not followed.
+// One pass over the archive lists it. Each regular entry becomes a byte source (src/sources/bytes.ts)
+// under the name `archive.tar.gz!var/log/syslog.2.gz`: in a plain tar a range of the file; in a
+// compressed one, its bytes kept in memory when they fit the budget, else a cursor that decodes the
+// archive again up to it. Entries keep their own compression (a `syslog.2.gz` stays gzip, decoded
+// as any file is). Names that climb out of the tree (`..`) are refused; links are listed with their
+// targets and not followed (a hard link reads the bytes of the entry it names, which tar stores once).
+import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import zlib from 'node:zlib';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable, Transform, pipeline } from 'node:stream';
 import { openDecoded, type DecodeLimits } from './decompress.js';
+import { memorySource, rangeSource, registerEntries, streamedSource, type ByteSource } from './bytes.js';
+import type { FoundFile } from './discover.js';
 
 const BLOCK = 512;
 
@@ -47,62 +49,171 @@ function cString(b: Buffer): string {
   return b.toString('utf8', 0, z === -1 ? b.length : z);
 }
 
-/** pax extended header records: "LEN key=value\n". */
-function paxPath(data: Buffer): string | null {
+/** A pax extended header record: "LEN key=value\n". */
+function paxValue(data: Buffer, key: string): string | null {
   const text = data.toString('utf8');
-  const m = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(text);
+  const m = new RegExp(`(?:^|\\n)\\d+ ${key}=([^\\n]*)\\n`).exec(text);
   return m ? m[1]! : null;
 }
 
-/** A path inside the archive, made safe to create under `root` (null when it would escape). */
-function safeEntry(root: string, name: string): string | null {
+/** A path inside the archive, relative and normalised (null when it would climb out of the tree). */
+function safeName(name: string): string | null {
   const parts = name.split('/').filter((p) => p && p !== '.');
   if (!parts.length || parts.some((p) => p === '..')) return null;
-  return path.join(root, ...parts);
+  return parts.join('/');
 }
 
-export interface ExtractedArchive {
-  /** The directory the entries were copied into (removed by `dispose`). */
-  dir: string;
-  /** Regular-file entries copied, and entries not copied (links, devices, unsafe names). */
+export interface ArchiveListing {
+  /** The entries, as files of a tree named `archive!entry` (links listed, not followed). */
+  entries: FoundFile[];
+  /** Regular files listed. */
   files: number;
+  /** Entries not listed (devices, unsafe names, unread zip methods), with why. */
   skipped: string[];
   /** Where reading stopped, when the archive is damaged or cut. */
   damage: string | null;
+  /** Unregisters the entries and stops the cursor. */
   dispose(): void;
 }
 
-/** Copies the regular files of a tar archive (any compression) into a fresh private directory. */
-export async function extractTar(file: string, limits?: DecodeLimits): Promise<ExtractedArchive> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procforensics-archive-'));
-  fs.chmodSync(dir, 0o700);
+/** Bytes of compressed-tar entries kept in memory at most (all archives of one run), and per entry. */
+const RETAIN_TOTAL = 48 * 1024 * 1024;
+const RETAIN_ENTRY = 16 * 1024 * 1024;
+/** Raw bytes of each entry kept for detection and magic reads, when the entry itself is not kept. */
+const HEAD_BYTES = 64 * 1024;
+let retained = 0;
+
+/** Reads a decoded archive forward; a range behind where it stands starts the decoding over. */
+class ArchiveCursor {
+  private it: AsyncIterator<Buffer> | null = null;
+  private buf: Buffer = Buffer.alloc(0);
+  private bufAt = 0;
+  private busy = false;
+  constructor(
+    private readonly file: string,
+    private readonly limits: DecodeLimits | undefined,
+  ) {}
+
+  private async restart(): Promise<void> {
+    await this.it?.return?.(undefined);
+    this.it = (await openDecoded(this.file, this.limits)).chunks[Symbol.asyncIterator]();
+    this.buf = Buffer.alloc(0);
+    this.bufAt = 0;
+  }
+
+  async *range(offset: number, size: number): AsyncGenerator<Buffer> {
+    if (this.busy) {
+      // Two readers of one archive at once (rare): the second decodes on its own.
+      yield* new ArchiveCursor(this.file, this.limits).range(offset, size);
+      return;
+    }
+    this.busy = true;
+    try {
+      if (!this.it || offset < this.bufAt) await this.restart();
+      const end = offset + size;
+      for (;;) {
+        const bufEnd = this.bufAt + this.buf.length;
+        if (bufEnd > offset && this.bufAt < end) {
+          const from = Math.max(offset, this.bufAt) - this.bufAt;
+          const to = Math.min(end, bufEnd) - this.bufAt;
+          offset = this.bufAt + to;
+          yield this.buf.subarray(from, to);
+        }
+        if (offset >= end) return;
+        const { done, value } = await this.it!.next();
+        if (done) throw new Error('the archive ends inside this entry');
+        this.bufAt = bufEnd;
+        this.buf = value;
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  dispose(): void {
+    void this.it?.return?.(undefined);
+    this.it = null;
+  }
+}
+
+/**
+ * Lists a tar archive (any compression) as a tree of byte sources, in one pass. `memoryBytes`
+ * lowers the budget of compressed-tar entries kept in memory (0: every entry read by the cursor).
+ */
+export async function listTar(file: string, limits?: DecodeLimits, memoryBytes = RETAIN_TOTAL): Promise<ArchiveListing> {
   const dec = await openDecoded(file, limits);
+  const plain = dec.compression === 'none';
+  const cursor = plain ? null : new ArchiveCursor(file, limits);
+  const sources = new Map<string, ByteSource>();
+  const entries: FoundFile[] = [];
   const skipped: string[] = [];
+  const held: Array<{ release(): void }> = [];
   let files = 0;
+  let pos = 0; // decoded bytes of the archive consumed
   let pending: Buffer = Buffer.alloc(0);
-  // The data after a header: an entry copied to its file, a long name or pax header gathered, or
-  // bytes passed over; each is `left` bytes plus padding to the next 512.
+  // The data after a header: an entry read (hashed and kept), a long name or pax header gathered,
+  // or bytes passed over; each is `left` bytes plus padding to the next 512.
   let body: { left: number; pad: number; take(b: Buffer): void; end(): void } | null = null;
   let longName: string | null = null;
+  let longLink: string | null = null;
   let ended = false;
-  const copyTo = (target: string, size: number, pad: number, mtime: number) => {
-    const fd = fs.openSync(target, 'wx', 0o600);
-    body = {
-      left: size,
-      pad,
-      take: (b) => fs.writeSync(fd, b),
-      end: () => {
-        fs.closeSync(fd);
-        fs.utimesSync(target, mtime, mtime);
-      },
-    };
-  };
   const passOver = (size: number, pad: number) => {
     body = size + pad ? { left: size, pad, take: () => {}, end: () => {} } : null;
   };
   const gather = (size: number, pad: number, use: (data: Buffer) => void) => {
     const chunks: Buffer[] = [];
     body = { left: size, pad, take: (b) => chunks.push(Buffer.from(b)), end: () => use(Buffer.concat(chunks)) };
+  };
+  const found = (name: string, f: Omit<FoundFile, 'path'>) => entries.push({ path: `${file}!${name}`, ...f });
+  const readEntry = (name: string, dataAt: number, size: number, pad: number, mtime_ms: number) => {
+    files++;
+    const base = { kind: 'file' as const, size, mtime_ms, allocated: size, note: null };
+    if (plain) {
+      sources.set(`${file}!${name}`, rangeSource(file, dataAt, size));
+      found(name, base);
+      passOver(size, pad);
+      return;
+    }
+    // A compressed tar: the entry is hashed on the way past (its unchanged check needs no re-read)
+    // and kept when it fits.
+    const hash = crypto.createHash('sha256');
+    const keep = size <= RETAIN_ENTRY && retained + size <= Math.min(memoryBytes, RETAIN_TOTAL);
+    if (keep) retained += size;
+    const kept: Buffer[] = [];
+    let headLen = 0;
+    body = {
+      left: size,
+      pad,
+      take: (b) => {
+        hash.update(b);
+        if (keep) kept.push(Buffer.from(b));
+        else if (headLen < HEAD_BYTES) {
+          const part = b.subarray(0, HEAD_BYTES - headLen);
+          kept.push(Buffer.from(part));
+          headLen += part.length;
+        }
+      },
+      end: () => {
+        const bytes = Buffer.concat(kept);
+        const fromCursor = streamedSource(size, () => cursor!.range(dataAt, size), keep ? null : bytes);
+        let src: ByteSource = keep ? memorySource(bytes) : fromCursor;
+        const view: ByteSource & { release(): void } = {
+          size,
+          allocated: size,
+          stream: (start) => src.stream(start),
+          read: (p, l) => src.read(p, l),
+          release: () => {
+            if (src !== fromCursor) {
+              retained -= size;
+              src = fromCursor;
+            }
+          },
+        };
+        if (keep) held.push(view);
+        sources.set(`${file}!${name}`, view);
+        found(name, { ...base, sha256: hash.digest('hex') });
+      },
+    };
   };
   try {
     for await (const chunk of dec.chunks) {
@@ -127,6 +238,7 @@ export async function extractTar(file: string, limits?: DecodeLimits): Promise<E
         }
         if (pending.length - at < BLOCK) break;
         const h = pending.subarray(at, at + BLOCK);
+        const headerAt = pos + at;
         at += BLOCK;
         if (h.every((x) => x === 0)) {
           ended = true; // the end-of-archive blocks
@@ -139,8 +251,15 @@ export async function extractTar(file: string, limits?: DecodeLimits): Promise<E
           gather(size, pad, (d) => (longName = cString(d)));
           continue;
         }
+        if (type === 'K') {
+          gather(size, pad, (d) => (longLink = cString(d)));
+          continue;
+        }
         if (type === 'x') {
-          gather(size, pad, (d) => (longName = paxPath(d) ?? longName));
+          gather(size, pad, (d) => {
+            longName = paxValue(d, 'path') ?? longName;
+            longLink = paxValue(d, 'linkpath') ?? longLink;
+          });
           continue;
         }
         if (type === 'g') {
@@ -148,39 +267,65 @@ export async function extractTar(file: string, limits?: DecodeLimits): Promise<E
           continue;
         }
         const prefix = cString(h.subarray(345, 500));
-        const name = longName ?? (prefix ? `${prefix}/${cString(h.subarray(0, 100))}` : cString(h.subarray(0, 100)));
+        const rawName = longName ?? (prefix ? `${prefix}/${cString(h.subarray(0, 100))}` : cString(h.subarray(0, 100)));
+        const link = longLink ?? cString(h.subarray(157, 257));
         longName = null;
+        longLink = null;
+        const name = safeName(rawName);
+        const mtime_ms = parseOctal(h.subarray(136, 148)) * 1000;
+        if (name === null) {
+          skipped.push(`${rawName}: a path outside the archive's tree`);
+          passOver(size, pad);
+          continue;
+        }
         if (type === '0' || type === '\0' || type === '7') {
-          const target = safeEntry(dir, name);
-          if (!target) {
-            skipped.push(`${name}: a path outside the archive's tree`);
-            passOver(size, pad);
-            continue;
+          readEntry(name, headerAt + BLOCK, size, pad, mtime_ms);
+        } else if (type === '2' || type === '1') {
+          const target = type === '1' ? safeName(link) : null;
+          const same = target !== null ? sources.get(`${file}!${target}`) : undefined;
+          if (same) {
+            sources.set(`${file}!${name}`, same);
+            const of = entries.find((e) => e.path === `${file}!${target}`)!;
+            found(name, { ...of, note: `hard link to ${target} inside the archive` });
+          } else {
+            // A copied tree keeps links to what it does not hold (a sosreport's etc/localtime):
+            // normal, listed with the target (the host's zone is read from it), not damage.
+            found(name, {
+              kind: 'dangling-symlink',
+              size: 0,
+              mtime_ms,
+              allocated: 0,
+              note: `${type === '2' ? 'symlink' : 'hard link'} to ${link} inside the archive: not followed`,
+            });
           }
-          fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-          copyTo(target, size, pad, parseOctal(h.subarray(136, 148)));
-          files++;
+          passOver(size, pad);
         } else {
-          if (type === '2' || type === '1') skipped.push(`${name}: a ${type === '2' ? 'symbolic' : 'hard'} link inside the archive, not followed`);
-          else if (type !== '5') skipped.push(`${name}: not a regular file (tar type ${JSON.stringify(type)})`);
+          if (type !== '5') skipped.push(`${name}: not a regular file (tar type ${JSON.stringify(type)})`);
           passOver(size, pad);
         }
       }
+      pos += at;
       pending = pending.subarray(at);
     }
   } catch (err) {
-    try {
-      (body as { end(): void } | null)?.end(); // closes the entry's file
-    } catch {
-      /* the copy is removed below anyway */
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
+    cursor?.dispose();
     throw err;
   }
   const cut = body !== null;
   if (body) (body as { end(): void }).end();
   const damage = dec.damage()?.message ?? (cut ? 'the archive ends inside an entry (cut short)' : null);
-  return { dir, files, skipped, damage, dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  const unregister = registerEntries(sources);
+  return {
+    entries,
+    files,
+    skipped,
+    damage,
+    dispose: () => {
+      for (const h of held) h.release();
+      unregister();
+      cursor?.dispose();
+    },
+  };
 }
 
 // Zip archives (PKZIP APPNOTE 6.3.x §4.3): the central directory at the end lists every entry with
@@ -198,10 +343,10 @@ export function isZip(magic: Buffer): boolean {
   return magic.length >= 4 && (magic.readUInt32LE(0) === LOCAL || magic.readUInt32LE(0) === EOCD);
 }
 
-/** Copies the regular files of a zip archive into a fresh private directory. */
-export async function extractZip(file: string, limits: DecodeLimits): Promise<ExtractedArchive> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procforensics-archive-'));
-  fs.chmodSync(dir, 0o700);
+/** Lists a zip archive as a tree of byte sources, from its central directory. */
+export async function listZip(file: string, limits: DecodeLimits): Promise<ArchiveListing> {
+  const sources = new Map<string, ByteSource>();
+  const entries: FoundFile[] = [];
   const skipped: string[] = [];
   let files = 0;
   let damage: string | null = null;
@@ -237,16 +382,30 @@ export async function extractZip(file: string, limits: DecodeLimits): Promise<Ex
       const dosTime = cd.readUInt16LE(at + 12);
       const dosDate = cd.readUInt16LE(at + 14);
       const local = cd.readUInt32LE(at + 42);
-      const name = cd.toString('utf8', at + 46, at + 46 + nameLen);
+      const rawName = cd.toString('utf8', at + 46, at + 46 + nameLen);
       at += 46 + nameLen + extraLen + commentLen;
-      if (name.endsWith('/')) continue;
-      if ((mode & S_IFMT) === S_IFLNK) {
-        skipped.push(`${name}: a symbolic link inside the archive, not followed`);
+      if (rawName.endsWith('/')) continue;
+      const name = safeName(rawName);
+      if (name === null) {
+        skipped.push(`${rawName}: a path outside the archive's tree`);
         continue;
       }
-      const target = safeEntry(dir, name);
-      if (!target) {
-        skipped.push(`${name}: a path outside the archive's tree`);
+      // The entry's own time (DOS local time: the zip says no zone; good enough for the unchanged check).
+      const mtime_ms = Date.UTC(1980 + (dosDate >> 9), ((dosDate >> 5) & 15) - 1, dosDate & 31, dosTime >> 11, (dosTime >> 5) & 63, (dosTime & 31) * 2);
+      if ((mode & S_IFMT) === S_IFLNK) {
+        // A zip stores a link's target as its data.
+        const lh = Buffer.alloc(30);
+        fs.readSync(fd, lh, 0, 30, local);
+        const target = Buffer.alloc(Math.min(csize, 4096));
+        if (method === 0) fs.readSync(fd, target, 0, target.length, local + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28));
+        entries.push({
+          path: `${file}!${name}`,
+          kind: 'dangling-symlink',
+          size: 0,
+          mtime_ms,
+          allocated: 0,
+          note: `symlink to ${method === 0 ? target.toString('utf8') : '?'} inside the archive: not followed`,
+        });
         continue;
       }
       if (method !== 0 && method !== 8) {
@@ -264,29 +423,28 @@ export async function extractZip(file: string, limits: DecodeLimits): Promise<Ex
         continue;
       }
       const start = local + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28);
-      fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-      const src = csize ? fs.createReadStream(file, { start, end: start + csize - 1 }) : Readable.from([]);
-      try {
-        const dest = fs.createWriteStream(target, { flags: 'wx', mode: 0o600 });
-        if (method === 8) await pipeline(src, zlib.createInflateRaw(), capBytes(usize), dest);
-        else await pipeline(src, capBytes(usize), dest);
-        files++;
-        // The entry's own time (DOS local time: the zip says no zone; good enough for the unchanged check).
-        const t = Date.UTC(1980 + (dosDate >> 9), ((dosDate >> 5) & 15) - 1, dosDate & 31, dosTime >> 11, (dosTime >> 5) & 63, (dosTime & 31) * 2) / 1000;
-        if (Number.isFinite(t) && t > 0) fs.utimesSync(target, t, t);
-      } catch (err) {
-        damage ??= `${name}: ${(err as Error).message}`;
-      }
+      const src =
+        method === 0
+          ? rangeSource(file, start, csize)
+          : streamedSource(usize, () => {
+              const raw = csize ? fs.createReadStream(file, { start, end: start + csize - 1 }) : Readable.from([]);
+              // pipeline: a damaged deflate stream fails the read (the decoders record where), never hangs it.
+              return pipeline(raw, zlib.createInflateRaw(), capBytes(usize), () => {}) as unknown as AsyncIterable<Buffer>;
+            });
+      sources.set(`${file}!${name}`, src);
+      entries.push({ path: `${file}!${name}`, kind: 'file', size: usize, mtime_ms: Number.isFinite(mtime_ms) ? mtime_ms : 0, allocated: usize, note: null });
+      files++;
     }
   } catch (err) {
     damage = (err as Error).message;
   } finally {
     fs.closeSync(fd);
   }
-  return { dir, files, skipped, damage, dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  const unregister = registerEntries(sources);
+  return { entries, files, skipped, damage, dispose: unregister };
 }
 
-/** Fails the copy when an entry inflates past the size its directory entry declared (a lying bomb). */
+/** Fails the read when an entry inflates past the size its directory entry declared (a lying bomb). */
 function capBytes(declared: number): Transform {
   let n = 0;
   return new Transform({

@@ -1,10 +1,10 @@
 // Decompression by magic bytes, never by file name: logrotate's `compresscmd` can be anything and
 // evidence gets renamed. Every decoder streams; on damage we keep every byte decoded before it and
 // report where (compressed offset) it stopped.
-import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { PassThrough, Readable } from 'node:stream';
 import { createRequire } from 'node:module';
+import { byteSource } from './bytes.js';
 
 const require = createRequire(import.meta.url);
 
@@ -35,14 +35,7 @@ export function detectCompression(magic: Buffer): Compression {
 }
 
 export async function readMagic(path: string): Promise<Buffer> {
-  const fh = await fs.promises.open(path, 'r');
-  try {
-    const buf = Buffer.alloc(8);
-    const { bytesRead } = await fh.read(buf, 0, 8, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
+  return byteSource(path).read(0, 8);
 }
 
 /** The mtime written in a gzip header (seconds), 0 when absent. */
@@ -79,8 +72,9 @@ export async function openDecoded(path: string, limits: DecodeLimits = DEFAULT_D
   let consumed = 0;
   /** Compressed bytes the decoder itself took in, where it says (zlib), else what was read. */
   let decoderIn: () => number = () => consumed;
+  const source = byteSource(path);
   const raw = () => {
-    const rs = fs.createReadStream(path, { highWaterMark: CHUNK });
+    const rs = source.stream();
     rs.on('data', (d) => (consumed += (d as Buffer).length));
     return rs;
   };
@@ -123,7 +117,7 @@ export async function openDecoded(path: string, limits: DecodeLimits = DEFAULT_D
 
   async function* gzipTail(skip: number): AsyncGenerator<Buffer> {
     const dec = zlib.createGunzip({ chunkSize: CHUNK, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    const src = fs.createReadStream(path, { highWaterMark: CHUNK });
+    const src = source.stream();
     src.on('error', (e) => dec.destroy(e));
     src.pipe(dec);
     let seen = 0;

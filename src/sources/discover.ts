@@ -15,8 +15,8 @@ export interface FoundFile {
   /** Bytes actually allocated on disk (st_blocks * 512), to spot sparse files. */
   allocated: number;
   note: string | null;
-  /** Where the bytes are read from, when `path` is a name and not a file (an archive entry: `a.tar.gz!var/log/syslog`). */
-  readPath?: string;
+  /** sha256 of the stored bytes, when they were hashed on the way past (an entry of a compressed tar). */
+  sha256?: string;
 }
 
 export async function discover(inputs: string[]): Promise<FoundFile[]> {
