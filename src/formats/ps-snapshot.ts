@@ -14,7 +14,8 @@
 // any `-o` list works as long as the command (COMMAND/CMD/ARGS/COMM) is last; STARTED (lstart)
 // spans five words. RSS/RSZ are KiB. Z in STAT, or `<defunct>` after the command, marks a zombie:
 // a process that has exited but whose parent has not reaped it (the "fork storm" signature).
-// The output carries no time of its own, so snapshot_utc_ms is null.
+// The output carries no time of its own: snapshot_utc_ms is the bundle's collection time when a
+// sosreport gives it (src/sources/sosreport.ts), else null.
 import type { FormatModule, ParseOutput, Unit, UnitParser } from './types.js';
 
 type Field = 'user' | 'pid' | 'ppid' | 'stat' | 'start' | 'rss_kb' | 'command' | null;
@@ -101,6 +102,8 @@ export function splitPsLine(line: string, cols: readonly string[]): PsRow | null
 }
 
 class PsParser implements UnitParser {
+  /** When the listing was taken, if the bundle says (a sosreport's collection time). */
+  constructor(private readonly snapshotMs: number | null = null) {}
   private cols: string[] | null = null;
   private hasPpid = false;
   /** Ancestors by tree depth, for `f`/`--forest` output without a PPID column. */
@@ -139,7 +142,7 @@ class PsParser implements UnitParser {
     }
     out.event({ ts_utc_ms: null, ts_quality: 'unknown', host: null, program: null, pid: row.pid, message: line });
     out.fact('ps_snapshot', {
-      snapshot_utc_ms: null,
+      snapshot_utc_ms: this.snapshotMs,
       user: row.user,
       pid: row.pid,
       ppid,
@@ -160,7 +163,7 @@ export const psSnapshot: FormatModule = {
     const first = probe.head.toString('utf8', 0, Math.min(probe.head.length, 4096)).split('\n').find((l) => l.trim());
     return first && parseHeader(first) ? 45 : 0;
   },
-  createParser: () => new PsParser(),
+  createParser: (ctx) => new PsParser(ctx.collectedMs ?? null),
   samples: [
     {
       input:

@@ -97,6 +97,8 @@ export interface ParseContext {
   path: string;
   /** The first decoded bytes detection saw (up to 64 KiB), when known. */
   head?: Buffer | null;
+  /** When the bundle holding the file was collected (a sosreport's `date --utc`): a ps listing's time. */
+  collectedMs?: number | null;
   /** The user's --tz (IANA zone) if given. */
   tz: string | null;
   /**

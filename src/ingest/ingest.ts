@@ -8,6 +8,7 @@ import { discover, type FoundFile } from '../sources/discover.js';
 import { DEFAULT_DECODE_LIMITS, openDecoded, gzipHeaderMtime, type Compression, type DecodeLimits } from '../sources/decompress.js';
 import { listTar, listZip, isTar, isZip, type ArchiveListing } from '../sources/archive.js';
 import { byteSource, releaseEntry } from '../sources/bytes.js';
+import { parseDateUtc, parseUptime, selectSosReports, type SosReport } from '../sources/sosreport.js';
 import path from 'node:path';
 import { orderRotations, stripCompressionSuffix, type Rotation } from '../sources/rotation.js';
 import { oneByOne, splitLineBatches, splitRecordBatches } from '../sources/units.js';
@@ -151,21 +152,30 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
     opts = { ...opts, tz: opts.tz ?? getMeta(db, 'tz'), bootTime: opts.bootTime ?? getMeta(db, 'boot_time') };
     const found = await discover(inputs);
     const dbReal = safeRealpath(opts.db);
-    const files = await expandArchives(
+    const expanded = await expandArchives(
       db,
       found.filter((f) => f.path !== dbReal && !f.path.startsWith(dbReal + '-')),
       decodeLimits(opts),
       archives,
       opts.archiveMemoryBytes,
     );
+    // A sosreport among them: its logs are read, the rest counted (src/sources/sosreport.ts).
+    const sos = selectSosReports(expanded);
+    const files = sos.files;
+    const timeFiles = sos.reports.flatMap((r) => [...r.timeFiles.values()]);
     // The host's own zone, when the evidence carries it (a sosreport's etc/timezone or its
     // etc/localtime link): used for local stamps when --tz is not given.
     if (!opts.tz) {
-      const zone = await evidenceZone(files);
+      const zone = await evidenceZone([...files, ...timeFiles]);
       if (zone) {
         opts = { ...opts, tz: zone.tz, tzFrom: zone.from };
         setMeta(db, 'tz_evidence', `${zone.tz} (${zone.from})`);
       }
+    }
+    for (const rep of sos.reports) {
+      const told = await recordSosReport(db, rep, opts.tz ?? null);
+      if (told.collected_ms !== null) for (const f of files) if (f.path.startsWith(rep.prefix)) f.collected_ms = told.collected_ms;
+      if (told.boot && !opts.bootTime) setMeta(db, 'boot_evidence', JSON.stringify(told.boot));
     }
     const jobs = await planJobs(files);
     const result: IngestResult = {
@@ -217,7 +227,12 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
     if (changed.length || optionsChanged || opts.host || !getMeta(db, 'derived_at')) {
       // Each source's writer summarised its segments; only sources whose times a pass changed are
       // summarised again from their events.
-      const touched = runPostPasses(db, { tz: opts.tz ?? null, bootTime: opts.bootTime ?? null });
+      const bootEvidence = getMeta(db, 'boot_evidence');
+      const touched = runPostPasses(db, {
+        tz: opts.tz ?? null,
+        bootTime: opts.bootTime ?? null,
+        bootHint: bootEvidence ? (JSON.parse(bootEvidence) as { ms: number; from: string }) : null,
+      });
       if (opts.host) {
         const ids = db.prepare(`SELECT id FROM sources WHERE path = ?`).pluck();
         setGivenHost(db, result.sources.map((x) => ids.get(x.path) as number).filter((id) => id !== undefined), opts.host);
@@ -388,6 +403,53 @@ async function expandArchives(db: Db, files: FoundFile[], limits: DecodeLimits, 
   return result;
 }
 
+/**
+ * A sosreport's own row in `sources` (format and status `sosreport`): what was read of it and what
+ * only counted, and the collection time and boot its `date --utc` and `uptime` outputs give.
+ */
+async function recordSosReport(
+  db: Db,
+  rep: SosReport,
+  tz: string | null,
+): Promise<{ collected_ms: number | null; boot: { ms: number; from: string } | null }> {
+  const text = async (rel: string) => {
+    const f = rep.timeFiles.get(rel);
+    if (!f || f.kind !== 'file' || f.size > 4096) return null;
+    return (await byteSource(f.path).read(0, 4096)).toString('utf8');
+  };
+  const dateUtc = await text('sos_commands/date/date_--utc');
+  let collected = dateUtc !== null ? parseDateUtc(dateUtc) : null;
+  let collectedFrom = 'sos_commands/date/date_--utc';
+  if (collected === null) {
+    // Plain `date` prints the host's zone abbreviation: UTC is read as it is, another only with the host's zone.
+    const local = (await text('sos_commands/date/date')) ?? (await text('date'));
+    collected = local !== null ? parseDateUtc(local) : null;
+    collectedFrom = 'sos_commands/date/date';
+    if (collected === null && local !== null && tz) {
+      const m = /^\w{3} (\w{3}) +(\d{1,2}) (\d\d):(\d\d):(\d\d) [A-Z]{2,5} (\d{4})\s*$/.exec(local.trim());
+      const month = m ? ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].indexOf(m[1]!) + 1 : 0;
+      if (m && month) collected = new ZoneConverter(tz).toUtc(civilToMs(Number(m[6]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])));
+    }
+  }
+  const up = (await text('sos_commands/host/uptime')) ?? (await text('uptime'));
+  const uptime = up !== null ? parseUptime(up) : null;
+  const boot =
+    collected !== null && uptime !== null
+      ? { ms: collected - uptime, from: `the sosreport's ${collectedFrom} (${new Date(collected).toISOString()}) less its uptime output (up ${Math.round(uptime / 60000)} min), to the minute` }
+      : null;
+  const note =
+    `sosreport: ${rep.evidence} file(s) read as evidence (var/log, process listings, journal and kernel outputs); ` +
+    `${rep.other} other file(s) (configuration, other command outputs) counted, not read` +
+    (collected !== null ? `; collected at ${new Date(collected).toISOString()} (${collectedFrom})` : '') +
+    (boot ? `; booted about ${new Date(boot.ms).toISOString()} (uptime ${Math.round(uptime! / 60000)} min)` : '');
+  db.prepare(
+    `INSERT INTO sources (path, format, compression, bytes, units, stored, skipped, warnings, status, mtime_ms, note, ingested_at_ms, empty_units)
+     VALUES (?, 'sosreport', 'none', 0, ?, 0, ?, 0, 'sosreport', ?, ?, ?, ?)
+     ON CONFLICT(path) DO UPDATE SET units=excluded.units, skipped=excluded.skipped, empty_units=excluded.empty_units, note=excluded.note`,
+  ).run(rep.root, rep.other, rep.other, collected, note, Date.now(), rep.other);
+  return { collected_ms: collected, boot };
+}
+
 async function readHead(path: string): Promise<{ bytes: Buffer; compression: Compression }> {
   const dec = await openDecoded(path);
   const parts: Buffer[] = [];
@@ -486,7 +548,7 @@ function recoverInterrupted(db: Db): void {
   })();
 }
 
-function listOnly(db: Db, job: Job, status: string, format: string, note: string | null, sha: string | null): SourceSummary {
+function listOnly(db: Db, job: Job, status: string, format: string, note: string | null, sha: string | null, warnIt = true): SourceSummary {
   const f = job.file;
   db.prepare(
     `INSERT INTO sources (path, format, compression, sha256, bytes, units, stored, skipped, warnings, status, mtime_ms, family, rotation_rank, note, ingested_at_ms)
@@ -497,7 +559,7 @@ function listOnly(db: Db, job: Job, status: string, format: string, note: string
   const id = (db.prepare(`SELECT id FROM sources WHERE path=?`).get(f.path) as { id: number }).id;
   db.prepare(`DELETE FROM warnings WHERE source_id=? AND src_line IS NULL`).run(id);
   // A dangling link is a normal part of a copied tree: its note is in `sources.note`, not a warning.
-  const warn = note !== null && status !== 'dangling-symlink';
+  const warn = warnIt && note !== null && status !== 'dangling-symlink';
   if (warn) db.prepare(`INSERT INTO warnings (source_id, src_line, src_offset, message) VALUES (?, NULL, NULL, ?)`).run(id, note);
   db.prepare(`UPDATE sources SET warnings = ? WHERE id = ?`).run(warn ? 1 : 0, id);
   return { path: f.path, format, compression: job.compression, status, units: 0, stored: 0, skipped: 0, warnings: warn ? 1 : 0, newEvents: 0 };
@@ -528,7 +590,7 @@ async function ingestOne(db: Db, job: Job, opts: IngestOptions, progress: Ingest
   const sha = sparseHuge ? null : (f.sha256 ?? (await sha256File(f.path)));
   if (!job.format) {
     const note = f.note ?? `no format recognised this file (first bytes: ${describeHead(job.probe?.head)})`;
-    return listOnly(db, job, 'unknown-format', 'unknown', note, sha);
+    return listOnly(db, job, 'unknown-format', 'unknown', note, sha, !f.optional);
   }
   if (settled && !sparseHuge && existing.sha256 === sha) {
     if (existing.quick_sha256 !== quick || existing.mtime_ms !== f.mtime_ms) {
@@ -934,6 +996,7 @@ async function buildContext(db: Db, job: Job, opts: IngestOptions): Promise<Pars
   return {
     path: f.path,
     head: job.probe?.head ?? null,
+    collectedMs: f.collected_ms ?? null,
     tz: opts.tz ?? null,
     assumedOffset: opts.tz ? null : inferOffsetContext(db),
     yearRef,

@@ -7,6 +7,8 @@ import { alignLocalSources } from '../time/align.js';
 export interface PostPassOptions {
   tz: string | null;
   bootTime: string | null;
+  /** The last boot as the evidence gives it (a sosreport's date less its uptime), for uptime-only lines nothing better anchors. */
+  bootHint?: { ms: number; from: string } | null;
 }
 
 export interface PostPass {

@@ -17,6 +17,10 @@ export interface FoundFile {
   note: string | null;
   /** sha256 of the stored bytes, when they were hashed on the way past (an entry of a compressed tar). */
   sha256?: string;
+  /** A command output of a support bundle: when no format claims it, listed without a warning. */
+  optional?: boolean;
+  /** When the support bundle holding it was collected (its `date --utc`), epoch ms. */
+  collected_ms?: number;
 }
 
 export async function discover(inputs: string[]): Promise<FoundFile[]> {

@@ -457,6 +457,17 @@ function anchor(db: Db, opts: PostPassOptions): number[] {
         method = 'boot time given with --boot-time';
       } else {
         const w = usable[usable.length - (list.length - idx)];
+        const hint = opts.bootHint;
+        // The evidence's own "booted about" (a sosreport's date less uptime, to the minute) times
+        // only the file's last boot, and only when no wtmp BOOT_TIME record (to the second) does.
+        if (w === undefined && hint && idx === list.length - 1 && (mt === null || hint.ms <= mt + 60000)) {
+          boot = hint.ms;
+          at = () => hint.ms;
+          method = `boot time from ${hint.from}`;
+          insertBoot.run(null, source_id, s.boot_key, boot, method, s.n);
+          timing.set(s.key, at);
+          return;
+        }
         if (w === undefined) return;
         boot = w;
         at = () => w;

@@ -1,0 +1,165 @@
+// A sosreport, as a directory and as the .tar.xz `sos report` writes: its var/log gives the
+// incidents the plain tree gives; its process listing, zone, collection time and uptime are used;
+// its thousands of other files are counted, never warned about.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findIncidents, ingest, listSources, openCaseDb } from '../../src/index.js';
+import type { Incident } from '../../src/correlate/types.js';
+import { parseDateUtc, parseUptime, selectSosReports } from '../../src/sources/sosreport.js';
+
+const SAMPLE = path.resolve(__dirname, '../../samples/lab-debian12');
+const hasTar = spawnSync('tar', ['--version']).status === 0;
+const ROOT = 'sosreport-vm-2026-12-01-qkzvbte';
+
+const verdicts = (list: Incident[]) => list.map((i) => [i.pid, i.cause, i.signal, i.comm, i.actor.user, i.actor.via, i.actor.from_host, i.time]).sort();
+
+function copyTree(from: string, to: string) {
+  fs.mkdirSync(to, { recursive: true });
+  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
+    const a = path.join(from, e.name);
+    const b = path.join(to, e.name);
+    if (e.isDirectory()) copyTree(a, b);
+    else {
+      fs.copyFileSync(a, b);
+      const st = fs.statSync(a);
+      fs.utimesSync(b, st.atime, st.mtime);
+    }
+  }
+}
+
+/** A sosreport of the lab host as sos 4.x lays it out, its var/log the sample's. */
+function writeSosreport(parent: string): string {
+  const root = path.join(parent, ROOT);
+  copyTree(path.join(SAMPLE, 'var/log'), path.join(root, 'var/log'));
+  const put = (rel: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), text);
+  };
+  // The OOM at 21:40:07.5 UTC is at uptime 4675.48 s: booted 20:22:12; collected at 21:45:10.
+  put('sos_commands/date/date_--utc', 'Tue Dec  1 21:45:10 UTC 2026\n');
+  put('sos_commands/date/date', 'Tue Dec  1 16:45:10 EST 2026\n');
+  put('sos_commands/host/uptime', ' 16:45:10 up  1:22,  2 users,  load average: 0.08, 0.03, 0.01\n');
+  put(
+    'sos_commands/process/ps_auxwww',
+    'USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n' +
+      'root           1  0.0  0.3 167736 12996 ?        Ss   15:22   0:01 /sbin/init\n' +
+      'root         612  0.0  0.2  15428  9096 ?        Ss   15:22   0:00 sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups\n',
+  );
+  put('sos_commands/logs/journalctl_--disk-usage', 'Archived and active journals take up 24.0M in the file system.\n');
+  put('sos_commands/networking/ip_-d_address', '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n');
+  put('sos_reports/manifest.json', '{"version": "4.5.6", "cmdline": "sos report --batch"}\n');
+  put('etc/timezone', 'America/New_York\n');
+  put('etc/hostname', 'vm\n');
+  put('etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n');
+  put('version.txt', 'sos report: 4.5.6\n');
+  fs.symlinkSync('../usr/share/zoneinfo/America/New_York', path.join(root, 'etc/localtime'));
+  fs.symlinkSync('sos_commands/date/date', path.join(root, 'date'));
+  fs.symlinkSync('sos_commands/host/uptime', path.join(root, 'uptime'));
+  return root;
+}
+
+async function caseOf(inputs: string[], db: string) {
+  const result = await ingest(inputs, { db });
+  const h = openCaseDb(db, { readonly: true });
+  try {
+    return {
+      result,
+      incidents: findIncidents(h),
+      sources: listSources(h),
+      notes: new Map((h.prepare(`SELECT path, note FROM sources`).all() as Array<{ path: string; note: string | null }>).map((r) => [r.path, r.note])),
+      ps: h.prepare(`SELECT pid, snapshot_utc_ms FROM ps_snapshot ORDER BY pid`).all(),
+      tz: h.prepare(`SELECT value FROM meta WHERE key = 'tz_evidence'`).pluck().get(),
+      boot: h.prepare(`SELECT value FROM meta WHERE key = 'boot_evidence'`).pluck().get() as string | undefined,
+    };
+  } finally {
+    h.close();
+  }
+}
+
+describe('sosreports', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-sos-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it.skipIf(!hasTar)('a sosreport directory and its .tar.xz give the incidents of the plain var/log, with its process listing, zone and times used', async () => {
+    const root = writeSosreport(dir);
+    const archive = path.join(dir, `${ROOT}.tar.xz`);
+    expect(spawnSync('tar', ['-cJf', archive, '-C', dir, ROOT]).status).toBe(0);
+    const tree = await caseOf([path.join(SAMPLE, 'var/log')], path.join(dir, 'tree.db'));
+    expect(tree.incidents.length).toBeGreaterThanOrEqual(15);
+    for (const [input, rootName] of [
+      [root, root],
+      [archive, `${archive}!${ROOT}`],
+    ] as const) {
+      const got = await caseOf([input], path.join(dir, `${path.basename(input)}.db`));
+      expect(verdicts(got.incidents), input).toEqual(verdicts(tree.incidents));
+      // Healthy input: no warnings, nothing unknown but the one command output that is no log.
+      expect(got.result.warnings, input).toBe(0);
+      expect(got.result.damaged).toBe(0);
+      const byPath = new Map(got.sources.map((s) => [s.path, s]));
+      const report = byPath.get(rootName)!;
+      expect(report).toMatchObject({ format: 'sosreport', status: 'sosreport', warnings: 0 });
+      expect(got.notes.get(rootName)).toMatch(/^sosreport: \d+ file\(s\) read as evidence .*; 5 other file\(s\) \(configuration, other command outputs\) counted, not read; collected at 2026-12-01T21:45:10\.000Z \(sos_commands\/date\/date_--utc\); booted about 2026-12-01T20:23:10\.000Z/);
+      expect(byPath.has(`${rootName}/etc/passwd`)).toBe(false);
+      expect(byPath.get(`${rootName}/sos_commands/logs/journalctl_--disk-usage`)).toMatchObject({ status: 'unknown-format', warnings: 0 });
+      expect(byPath.get(`${rootName}/sos_commands/process/ps_auxwww`)).toMatchObject({ format: 'ps-snapshot', status: 'ok' });
+      expect(byPath.get(`${rootName}/var/log/auth.log.3.bz2`)).toMatchObject({ format: 'syslog', status: 'ok' });
+      // The listing is dated by the collection; the zone is the host's.
+      expect(got.ps).toEqual([
+        { pid: 1, snapshot_utc_ms: Date.parse('2026-12-01T21:45:10Z') },
+        { pid: 612, snapshot_utc_ms: Date.parse('2026-12-01T21:45:10Z') },
+      ]);
+      expect(got.tz).toMatch(/^America\/New_York \(from .*etc\/timezone\)$/);
+      expect(JSON.parse(got.boot!)).toMatchObject({ ms: Date.parse('2026-12-01T20:23:10Z') });
+    }
+  }, 90_000);
+
+  it('times a sosreport kernel ring buffer nothing else anchors by its date less its uptime', async () => {
+    const root = path.join(dir, 'sosreport-db1-2026-11-30-aaaaaaa');
+    const put = (rel: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+      fs.writeFileSync(path.join(root, rel), text);
+    };
+    put('sos_commands/date/date_--utc', 'Mon Nov 30 10:00:00 UTC 2026\n');
+    put('sos_commands/host/uptime', ' 10:00:00 up 2 days,  3:04,  1 user,  load average: 0.00, 0.00, 0.00\n');
+    put(
+      'sos_commands/kernel/dmesg',
+      '[    0.000000] Linux version 6.1.0-27-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.1.115-1 (2024-11-01)\n' +
+        '[    0.000000] Command line: BOOT_IMAGE=/boot/vmlinuz-6.1.0-27-amd64 root=UUID=0d5c7a3e ro quiet\n' +
+        '[183240.512345] traps: worker[4242] general protection fault ip:55d0c0de sp:7ffd0000 error:0 in worker[55d0c000+2000]\n',
+    );
+    const got = await caseOf([root], path.join(dir, 'db1.db'));
+    const h = openCaseDb(path.join(dir, 'db1.db'), { readonly: true });
+    try {
+      const line = h
+        .prepare(`SELECT e.ts_utc_ms, e.ts_quality FROM events e JOIN sources s ON s.id = e.source_id WHERE s.path LIKE '%/kernel/dmesg' AND e.message LIKE '%general protection%'`)
+        .get() as { ts_utc_ms: number; ts_quality: string };
+      // Booted 2026-11-28T06:56:00Z (10:00 less 2 days 3:04); the fault 183240.5 s later.
+      expect(line).toEqual({ ts_utc_ms: Date.parse('2026-11-28T06:56:00Z') + 183240512, ts_quality: 'uptime_anchored' });
+      const how = h.prepare(`SELECT method FROM boots WHERE method LIKE 'boot time from%'`).pluck().get();
+      expect(how).toMatch(/sosreport's sos_commands\/date\/date_--utc .* less its uptime output \(up 3064 min\), to the minute/);
+    } finally {
+      h.close();
+    }
+    expect(got.result.warnings).toBe(0);
+  });
+
+  it('reads the date and uptime outputs sos writes, and finds the report root', () => {
+    expect(parseDateUtc('Tue Dec  1 21:45:10 UTC 2026\n')).toBe(Date.parse('2026-12-01T21:45:10Z'));
+    expect(parseDateUtc('Tue Dec  1 16:45:10 EST 2026')).toBeNull();
+    expect(parseUptime(' 16:45:10 up  1:22,  2 users,  load average: 0.08')).toBe(82 * 60000);
+    expect(parseUptime(' 10:00:00 up 2 days,  3:04,  1 user')).toBe((2 * 1440 + 184) * 60000);
+    expect(parseUptime(' 10:00:00 up 1 day, 5 min,  1 user')).toBe((1440 + 5) * 60000);
+    expect(parseUptime(' 10:00:00 up 12 min,  1 user')).toBe(12 * 60000);
+    expect(parseUptime('no uptime here')).toBeNull();
+    const f = (p: string) => ({ path: p, kind: 'file' as const, size: 1, mtime_ms: 0, allocated: 1, note: null });
+    const sel = selectSosReports([f('/e/s.tar.xz!sos-x/sos_commands/date/date_--utc'), f('/e/s.tar.xz!sos-x/var/log/syslog'), f('/e/s.tar.xz!sos-x/etc/fstab'), f('/e/other/syslog')]);
+    expect(sel.files.map((x) => x.path)).toEqual(['/e/s.tar.xz!sos-x/var/log/syslog', '/e/other/syslog']);
+    expect(sel.reports).toMatchObject([{ root: '/e/s.tar.xz!sos-x', prefix: '/e/s.tar.xz!sos-x/', evidence: 1, other: 1 }]);
+  });
+});
