@@ -15,8 +15,9 @@ import { journalBinary } from './journal-binary.js';
 import { sudoLog } from './sudo-log.js';
 import { shellHistory } from './shell-history.js';
 import { psSnapshot } from './ps-snapshot.js';
+import { supportconfig, setSupportconfigInnerFormats } from './supportconfig.js';
 
-const MODULES: FormatModule[] = [syslog, syslogTraditional, journalctlShort, thunderbird, dmesg, kmsg, kernelText, audit, utmp, lastlog, pacct, wtmpdb, journalExport, journalJson, journalBinary, sudoLog, shellHistory, psSnapshot];
+const MODULES: FormatModule[] = [syslog, syslogTraditional, journalctlShort, thunderbird, dmesg, kmsg, kernelText, audit, utmp, lastlog, pacct, wtmpdb, journalExport, journalJson, journalBinary, sudoLog, shellHistory, psSnapshot, supportconfig];
 
 function register(list: FormatModule[]): readonly FormatModule[] {
   const seen = new Set<string>();
@@ -28,6 +29,8 @@ function register(list: FormatModule[]): readonly FormatModule[] {
 }
 
 export const FORMATS: readonly FormatModule[] = register(MODULES);
+// A supportconfig file's log sections are read by the other formats.
+setSupportconfigInnerFormats(FORMATS);
 
 export function formatByName(name: string): FormatModule | undefined {
   return FORMATS.find((f) => f.name === name);

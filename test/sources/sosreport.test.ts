@@ -163,3 +163,53 @@ describe('sosreports', () => {
     expect(sel.reports).toMatchObject([{ root: '/e/s.tar.xz!sos-x', prefix: '/e/s.tar.xz!sos-x/', evidence: 1, other: 1 }]);
   });
 });
+
+describe('supportconfig', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-scc-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it.skipIf(!hasTar)('an scc_*.txz reads its log sections and ps output by their own formats, and gives the incidents of the same logs as files', async () => {
+    const log = path.join(SAMPLE, 'var/log');
+    const files = ['syslog', 'kern.log', 'dmesg'];
+    const tree = path.join(dir, 'tree');
+    fs.mkdirSync(tree);
+    for (const f of files) fs.copyFileSync(path.join(log, f), path.join(tree, f));
+    const scc = path.join(dir, 'scc_vm_261201_1645');
+    fs.mkdirSync(scc);
+    const banner = (kind: string) => `#==[ ${kind} ]${'='.repeat(49 - kind.length - 6)}#\n`;
+    const section = (kind: string, what: string, body: string) => `${banner(kind)}# ${what}\n${body.endsWith('\n') ? body : body + '\n'}\n\n`;
+    fs.writeFileSync(
+      path.join(scc, 'messages.txt'),
+      section('Log File', '/var/log/syslog', fs.readFileSync(path.join(log, 'syslog'), 'utf8')) +
+        section('Log File', '/var/log/kern.log - Last 5000 Lines', fs.readFileSync(path.join(log, 'kern.log'), 'utf8')) +
+        section('Log File', '/var/log/warn - File not found', ''),
+    );
+    fs.writeFileSync(path.join(scc, 'boot.txt'), section('Command', '/usr/bin/dmesg', fs.readFileSync(path.join(log, 'dmesg'), 'utf8')));
+    fs.writeFileSync(
+      path.join(scc, 'basic-environment.txt'),
+      section('Command', '/bin/date', 'Tue Dec  1 16:45:10 EST 2026') +
+        section('Configuration File', '/etc/os-release', 'NAME="SLES"\nVERSION="15-SP6"\n2026-12-01T00:00:00Z looks like a log line but is configuration') +
+        section('Command', '/bin/ps axwwo user,pid,ppid,%cpu,%mem,vsz,rss,stat,time,cmd', 'USER       PID  PPID %CPU %MEM    VSZ   RSS STAT     TIME CMD\nroot         1     0  0.0  0.3 167736 12996 Ss   00:00:01 /usr/lib/systemd/systemd'),
+    );
+    for (const f of fs.readdirSync(scc)) fs.utimesSync(path.join(scc, f), fs.statSync(path.join(log, 'syslog')).atime, fs.statSync(path.join(log, 'syslog')).mtime);
+    const archive = path.join(dir, 'scc_vm_261201_1645.txz');
+    expect(spawnSync('tar', ['-cJf', archive, '-C', dir, 'scc_vm_261201_1645']).status).toBe(0);
+    const plain = await caseOf([tree], path.join(dir, 'plain.db'));
+    const got = await caseOf([archive], path.join(dir, 'scc.db'));
+    expect(plain.incidents.length).toBeGreaterThan(2);
+    expect(verdicts(got.incidents)).toEqual(verdicts(plain.incidents));
+    expect(got.result.warnings).toBe(0);
+    const byPath = new Map(got.sources.map((s) => [s.path, s]));
+    const messages = byPath.get(`${archive}!scc_vm_261201_1645/messages.txt`)!;
+    expect(messages).toMatchObject({ format: 'supportconfig', status: 'ok', warnings: 0 });
+    // Every log line is stored; banners, titles and blank lines are counted as expected non-records.
+    const logLines = ['syslog', 'kern.log'].reduce((a, f) => a + fs.readFileSync(path.join(log, f), 'utf8').trim().split('\n').length, 0);
+    expect(messages.stored).toBe(logLines);
+    expect(got.ps).toEqual([{ pid: 1, snapshot_utc_ms: null }]);
+    const env = byPath.get(`${archive}!scc_vm_261201_1645/basic-environment.txt`)!;
+    expect(env).toMatchObject({ format: 'supportconfig', stored: 1, warnings: 0 });
+  }, 60_000);
+});
