@@ -374,10 +374,12 @@ async function evidenceZone(files: readonly FoundFile[]): Promise<{ tz: string; 
  */
 async function expandArchives(db: Db, files: FoundFile[], limits: DecodeLimits, out: ArchiveListing[], memoryBytes?: number): Promise<FoundFile[]> {
   const result: FoundFile[] = [];
-  for (const f of files) {
+  const queue = files.map((f) => ({ f, depth: 0 }));
+  while (queue.length) {
+    const { f, depth } = queue.shift()!;
     // One probe per file (planJobs reads it again for detection; keeping every head between the two
     // would hold 64 KiB per file of a large tree). A zip is not wrapped in a compression layer.
-    const head = f.kind === 'file' && f.size > 0 ? await readHead(f.path) : null;
+    const head = f.kind === 'file' && f.size > 0 && depth <= MAX_ARCHIVE_NESTING && (await mayBeArchive(f, depth)) ? await readHead(f.path) : null;
     const zip = head !== null && head.compression === 'none' && isZip(head.bytes);
     if (!head || (!zip && !isTar(head.bytes))) {
       result.push(f);
@@ -385,7 +387,8 @@ async function expandArchives(db: Db, files: FoundFile[], limits: DecodeLimits, 
     }
     const x = zip ? await listZip(f.path, limits) : await listTar(f.path, limits, memoryBytes);
     out.push(x);
-    result.push(...x.entries);
+    // An archive inside it (a ticket's .zip holding a sosreport's .tar.xz) is read as a tree in turn.
+    queue.unshift(...x.entries.map((e) => ({ f: e, depth: depth + 1 })));
     const note =
       `${zip ? 'zip' : 'tar'} archive: ${x.files} file(s) read as a tree (listed as ${path.basename(f.path)}!…)` +
       (x.skipped.length ? `; not read: ${x.skipped.slice(0, 5).join('; ')}${x.skipped.length > 5 ? `; … ${x.skipped.length - 5} more` : ''}` : '') +
@@ -448,6 +451,21 @@ async function recordSosReport(
      ON CONFLICT(path) DO UPDATE SET units=excluded.units, skipped=excluded.skipped, empty_units=excluded.empty_units, note=excluded.note`,
   ).run(rep.root, rep.other, rep.other, collected, note, Date.now(), rep.other);
   return { collected_ms: collected, boot };
+}
+
+/** Archives inside archives are read this deep (a zip of a tarball of a sosreport is 2). */
+const MAX_ARCHIVE_NESTING = 3;
+const ARCHIVE_NAME = /\.(?:tar(?:\.(?:gz|xz|bz2|zst|zstd|lz4))?|tgz|txz|tbz2?|tzst|zip)$/i;
+
+/**
+ * A file of the tree is always probed; an entry of an archive only when its name or its first
+ * stored bytes say archive (a zip's "PK", a plain tar's "ustar"), so the entries of a large
+ * compressed tar are not each decoded once more just to learn they are logs.
+ */
+async function mayBeArchive(f: FoundFile, depth: number): Promise<boolean> {
+  if (depth === 0 || ARCHIVE_NAME.test(f.path)) return true;
+  const head = await byteSource(f.path).read(0, 262);
+  return isZip(head) || head.toString('latin1', 257, 262) === 'ustar';
 }
 
 async function readHead(path: string): Promise<{ bytes: Buffer; compression: Compression }> {

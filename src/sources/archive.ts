@@ -13,11 +13,10 @@
 // as any file is). Names that climb out of the tree (`..`) are refused; links are listed with their
 // targets and not followed (a hard link reads the bytes of the entry it names, which tar stores once).
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { Readable, Transform, pipeline } from 'node:stream';
 import { openDecoded, type DecodeLimits } from './decompress.js';
-import { memorySource, rangeSource, registerEntries, streamedSource, type ByteSource } from './bytes.js';
+import { byteSource, memorySource, registerEntries, sliceSource, streamedSource, type ByteSource } from './bytes.js';
 import type { FoundFile } from './discover.js';
 
 const BLOCK = 512;
@@ -142,7 +141,9 @@ class ArchiveCursor {
  */
 export async function listTar(file: string, limits?: DecodeLimits, memoryBytes = RETAIN_TOTAL): Promise<ArchiveListing> {
   const dec = await openDecoded(file, limits);
-  const plain = dec.compression === 'none';
+  // A plain tar with random access has its entries as ranges; one that can only be decoded from
+  // its start (compressed, or itself an inflated zip entry) is read as a compressed tar is.
+  const plain = dec.compression === 'none' && byteSource(file).randomAccess !== false;
   const cursor = plain ? null : new ArchiveCursor(file, limits);
   const sources = new Map<string, ByteSource>();
   const entries: FoundFile[] = [];
@@ -169,7 +170,7 @@ export async function listTar(file: string, limits?: DecodeLimits, memoryBytes =
     files++;
     const base = { kind: 'file' as const, size, mtime_ms, allocated: size, note: null };
     if (plain) {
-      sources.set(`${file}!${name}`, rangeSource(file, dataAt, size));
+      sources.set(`${file}!${name}`, sliceSource(file, dataAt, size));
       found(name, base);
       passOver(size, pad);
       return;
@@ -200,6 +201,9 @@ export async function listTar(file: string, limits?: DecodeLimits, memoryBytes =
         const view: ByteSource & { release(): void } = {
           size,
           allocated: size,
+          get randomAccess() {
+            return src !== fromCursor;
+          },
           stream: (start) => src.stream(start),
           read: (p, l) => src.read(p, l),
           release: () => {
@@ -350,12 +354,12 @@ export async function listZip(file: string, limits: DecodeLimits): Promise<Archi
   const skipped: string[] = [];
   let files = 0;
   let damage: string | null = null;
-  const fd = fs.openSync(file, 'r');
+  // A zip of the tree, or one inside another archive: read through its byte source alike.
+  const archive = byteSource(file);
   try {
-    const size = fs.fstatSync(fd).size;
+    const size = archive.size;
     const tailLen = Math.min(size, 65_557);
-    const tail = Buffer.alloc(tailLen);
-    fs.readSync(fd, tail, 0, tailLen, size - tailLen);
+    const tail = await archive.read(size - tailLen, tailLen);
     let e = -1;
     for (let i = tailLen - 22; i >= 0; i--) {
       if (tail.readUInt32LE(i) === EOCD) {
@@ -368,8 +372,7 @@ export async function listZip(file: string, limits: DecodeLimits): Promise<Archi
     const cdSize = tail.readUInt32LE(e + 12);
     const cdOffset = tail.readUInt32LE(e + 16);
     if (count === 0xffff || cdOffset === 0xffffffff) throw new Error('a ZIP64 archive, not read');
-    const cd = Buffer.alloc(cdSize);
-    fs.readSync(fd, cd, 0, cdSize, cdOffset);
+    const cd = await archive.read(cdOffset, cdSize);
     for (let at = 0, n = 0; n < count && at + 46 <= cd.length; n++) {
       if (cd.readUInt32LE(at) !== CENTRAL) throw new Error(`central directory damaged at entry ${n + 1}`);
       const method = cd.readUInt16LE(at + 10);
@@ -394,17 +397,15 @@ export async function listZip(file: string, limits: DecodeLimits): Promise<Archi
       const mtime_ms = Date.UTC(1980 + (dosDate >> 9), ((dosDate >> 5) & 15) - 1, dosDate & 31, dosTime >> 11, (dosTime >> 5) & 63, (dosTime & 31) * 2);
       if ((mode & S_IFMT) === S_IFLNK) {
         // A zip stores a link's target as its data.
-        const lh = Buffer.alloc(30);
-        fs.readSync(fd, lh, 0, 30, local);
-        const target = Buffer.alloc(Math.min(csize, 4096));
-        if (method === 0) fs.readSync(fd, target, 0, target.length, local + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28));
+        const lh = await archive.read(local, 30);
+        const target = method === 0 && lh.length === 30 ? await archive.read(local + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28), Math.min(csize, 4096)) : Buffer.from('?');
         entries.push({
           path: `${file}!${name}`,
           kind: 'dangling-symlink',
           size: 0,
           mtime_ms,
           allocated: 0,
-          note: `symlink to ${method === 0 ? target.toString('utf8') : '?'} inside the archive: not followed`,
+          note: `symlink to ${target.toString('utf8')} inside the archive: not followed`,
         });
         continue;
       }
@@ -416,18 +417,17 @@ export async function listZip(file: string, limits: DecodeLimits): Promise<Archi
         skipped.push(`${name}: ${Math.round(usize / MIB)} MiB from ${Math.round(csize / MIB)} MiB, past the decompression caps`);
         continue;
       }
-      const lh = Buffer.alloc(30);
-      fs.readSync(fd, lh, 0, 30, local);
-      if (lh.readUInt32LE(0) !== LOCAL) {
+      const lh = await archive.read(local, 30);
+      if (lh.length < 30 || lh.readUInt32LE(0) !== LOCAL) {
         skipped.push(`${name}: local header missing (archive damaged)`);
         continue;
       }
       const start = local + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28);
       const src =
         method === 0
-          ? rangeSource(file, start, csize)
+          ? sliceSource(file, start, csize)
           : streamedSource(usize, () => {
-              const raw = csize ? fs.createReadStream(file, { start, end: start + csize - 1 }) : Readable.from([]);
+              const raw = csize ? sliceSource(file, start, csize).stream() : Readable.from([]);
               // pipeline: a damaged deflate stream fails the read (the decoders record where), never hangs it.
               return pipeline(raw, zlib.createInflateRaw(), capBytes(usize), () => {}) as unknown as AsyncIterable<Buffer>;
             });
@@ -437,8 +437,6 @@ export async function listZip(file: string, limits: DecodeLimits): Promise<Archi
     }
   } catch (err) {
     damage = (err as Error).message;
-  } finally {
-    fs.closeSync(fd);
   }
   const unregister = registerEntries(sources);
   return { entries, files, skipped, damage, dispose: unregister };

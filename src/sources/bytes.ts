@@ -24,6 +24,8 @@ export interface ByteSource {
   read(position: number, length: number): Promise<Buffer>;
   /** Lets go of bytes held in memory (later reads take the slower way). */
   release?(): void;
+  /** False when every read decodes from the start (an inflated zip entry, a compressed tar's entry): a tar inside is then read as a compressed one is. */
+  readonly randomAccess?: boolean;
 }
 
 /** A file of the tree. */
@@ -73,6 +75,34 @@ export function rangeSource(file: string, offset: number, size: number): ByteSou
   };
 }
 
+/**
+ * `size` bytes from `offset` of a file of the tree or of another entry (a tar inside a zip): a
+ * plain tar's entry, a stored zip entry.
+ */
+export function sliceSource(file: string, offset: number, size: number): ByteSource {
+  if (!entries.has(file)) return rangeSource(file, offset, size);
+  const parent = entries.get(file)!;
+  return {
+    size,
+    allocated: size,
+    randomAccess: parent.randomAccess,
+    stream: (start = 0) => (start >= size ? Readable.from([]) : Readable.from(take(parent.stream(offset + start), size - start), { objectMode: false, highWaterMark: CHUNK })),
+    read: (position, length) => parent.read(offset + position, Math.max(0, Math.min(length, size - position))),
+  };
+}
+
+async function* take(src: AsyncIterable<Buffer>, n: number): AsyncGenerator<Buffer> {
+  if (n <= 0) return;
+  for await (const chunk of src) {
+    if (chunk.length >= n) {
+      yield chunk.subarray(0, n);
+      return;
+    }
+    n -= chunk.length;
+    yield chunk;
+  }
+}
+
 /** Bytes held in memory. */
 export function memorySource(bytes: Buffer): ByteSource {
   return {
@@ -104,6 +134,7 @@ export function streamedSource(size: number, fromStart: () => AsyncIterable<Buff
   return {
     size,
     allocated: size,
+    randomAccess: head !== null && head.length >= size,
     stream: (start = 0) => {
       if (head && head.length >= size) return memorySource(head).stream(start);
       return Readable.from(from(start), { objectMode: false, highWaterMark: CHUNK });

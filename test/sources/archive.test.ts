@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findIncidents, ingest, listSources, openCaseDb } from '../../src/index.js';
 import type { Incident } from '../../src/correlate/types.js';
+import { makeZip } from '../helpers/zip.js';
 
 const SAMPLE = path.resolve(__dirname, '../../samples/lab-debian12');
 const hasTar = spawnSync('tar', ['--version']).status === 0;
@@ -115,50 +116,27 @@ describe('tar archives as evidence', () => {
       }
     };
     walk(root);
-    const local: Buffer[] = [];
-    const central: Buffer[] = [];
-    let offset = 0;
-    names.sort().forEach((name, k) => {
-      const data = fs.readFileSync(path.join(SAMPLE, name));
-      const deflate = k % 2 === 0;
-      const body = deflate ? zlib.deflateRawSync(data) : data;
-      const n = Buffer.from(name);
-      const lh = Buffer.alloc(30);
-      lh.writeUInt32LE(0x04034b50, 0);
-      lh.writeUInt16LE(20, 4);
-      lh.writeUInt16LE(deflate ? 8 : 0, 8);
-      lh.writeUInt32LE(body.length, 18);
-      lh.writeUInt32LE(data.length, 22);
-      lh.writeUInt16LE(n.length, 26);
-      const ch = Buffer.alloc(46);
-      ch.writeUInt32LE(0x02014b50, 0);
-      ch.writeUInt16LE(20, 6);
-      ch.writeUInt16LE(deflate ? 8 : 0, 10);
-      ch.writeUInt16LE(0x5800, 12); // 11:00
-      ch.writeUInt16LE(0x5b81, 14); // 2025-12-01
-      ch.writeUInt32LE(body.length, 20);
-      ch.writeUInt32LE(data.length, 24);
-      ch.writeUInt16LE(n.length, 28);
-      ch.writeUInt32LE((0o100644 << 16) >>> 0, 38);
-      ch.writeUInt32LE(offset, 42);
-      local.push(lh, n, body);
-      central.push(ch, n);
-      offset += lh.length + n.length + body.length;
-    });
-    const cd = Buffer.concat(central);
-    const eocd = Buffer.alloc(22);
-    eocd.writeUInt32LE(0x06054b50, 0);
-    eocd.writeUInt16LE(names.length, 8);
-    eocd.writeUInt16LE(names.length, 10);
-    eocd.writeUInt32LE(cd.length, 12);
-    eocd.writeUInt32LE(offset, 16);
+    const archive = makeZip(names.sort().map((name, k) => ({ name, data: fs.readFileSync(path.join(SAMPLE, name)), deflate: k % 2 === 0 })));
     const zip = path.join(dir, 'varlog.zip');
-    fs.writeFileSync(zip, Buffer.concat([...local, cd, eocd]));
+    fs.writeFileSync(zip, archive);
     const tree = await incidentsOf([root], path.join(dir, 'tree-log.db'));
     const got = await incidentsOf([zip], path.join(dir, 'zip.db'));
     expect(verdicts(got.incidents)).toEqual(verdicts(tree.incidents));
     expect(got.sources.find((s) => s.path === zip)).toMatchObject({ format: 'zip', status: 'archive' });
     expect(got.sources.find((s) => s.path === `${zip}!var/log/kern.log.1.xz`)).toMatchObject({ format: 'syslog', compression: 'xz', status: 'ok' });
+  }, 60_000);
+
+  it.skipIf(!hasTar)('a zip holding a tarball (deflated) is read as the tree inside, entries named through both', async () => {
+    const tar = path.join(dir, 'inner.tar');
+    expect(spawnSync('tar', ['-cf', tar, '-C', SAMPLE, 'var']).status).toBe(0);
+    const zip = path.join(dir, 'ticket-4711.zip');
+    fs.writeFileSync(zip, makeZip([{ name: 'attachments/varlog.tar', data: fs.readFileSync(tar), deflate: true }]));
+    const tree = await incidentsOf([path.join(SAMPLE, 'var')], path.join(dir, 'tree-var.db'));
+    const got = await incidentsOf([zip], path.join(dir, 'nested.db'));
+    expect(verdicts(got.incidents)).toEqual(verdicts(tree.incidents));
+    const byPath = new Map(got.sources.map((s) => [s.path, s]));
+    expect(byPath.get(`${zip}!attachments/varlog.tar`)).toMatchObject({ format: 'tar', status: 'archive' });
+    expect(byPath.get(`${zip}!attachments/varlog.tar!var/log/kern.log.2.xz`)).toMatchObject({ format: 'syslog', compression: 'xz', status: 'ok' });
   }, 60_000);
 
   it('refuses an entry that climbs out of the archive and reads the rest', async () => {
