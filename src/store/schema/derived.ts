@@ -1,5 +1,12 @@
 // Derived tables: written by ingest so that the reading commands (incidents, report) never scan
 // the events table.
+import { TIME_QUALITIES } from '../../formats/types.js';
+
+/** The time-quality ranking (TIME_QUALITIES, best first) as an SQL expression over a column. */
+function QUALITY_RANK_SQL(column: string): string {
+  return `CASE ${column} ${TIME_QUALITIES.map((q, i) => `WHEN '${q}' THEN ${i}`).join(' ')} ELSE ${TIME_QUALITIES.length} END`;
+}
+
 export const DERIVED_SCHEMA = `
 -- Stored lines the correlation reads by kind (the kernel OOM report, crash and panic lines, fork
 -- rejections, rate-limit notices, shutdown markers, bare continuation lines), with the columns of
@@ -12,6 +19,25 @@ CREATE TABLE IF NOT EXISTS notable_lines (
   uptime_s REAL, boot_key TEXT, message TEXT NOT NULL, raw TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notable_lines_kind ON notable_lines(kind, source_id, src_line);
+CREATE INDEX IF NOT EXISTS notable_lines_text ON notable_lines(kind, message);
+
+-- The same kernel or daemon line copied into several files (kern.log, syslog, messages, a dmesg
+-- dump): for each notable line but the bare ones, the copy a verdict cites, canonical_source_id
+-- and canonical_src_line. Copies have the same kind and message (stamps stripped), no host
+-- that differs, and the same printk uptime, or, without one, times within 2 s; the canonical
+-- one has the best time quality (src/time/quality.ts), then the lowest source id and line.
+CREATE VIEW IF NOT EXISTS notable_copies AS
+SELECT n.source_id, n.src_line, n.kind, c.source_id AS canonical_source_id, c.src_line AS canonical_src_line,
+       (c.source_id = n.source_id AND c.src_line = n.src_line) AS is_canonical
+FROM notable_lines n
+JOIN notable_lines c ON c.rowid = (
+  SELECT x.rowid FROM notable_lines x
+  WHERE x.kind = n.kind AND x.message = n.message
+    AND (x.host IS NULL OR n.host IS NULL OR x.host = n.host)
+    AND (CASE WHEN x.uptime_s IS NOT NULL AND n.uptime_s IS NOT NULL THEN abs(x.uptime_s - n.uptime_s) < 0.000002
+              ELSE abs(x.ts_utc_ms - n.ts_utc_ms) <= 2000 END)
+  ORDER BY ${QUALITY_RANK_SQL('x.ts_quality')}, x.source_id, x.src_line LIMIT 1)
+WHERE n.kind <> 'bare';
 
 -- One row per (source, boot segment): the time span, host and line counts the events show.
 -- Summed by the writer as lines are stored; recomputed from the events of a source whose times
