@@ -21,11 +21,21 @@ export function exportCommand(y: Argv): Argv {
         throw new CliError(`export: --out '${out}' is a directory; name a file`, EXIT_CODES.usage);
       }
       const db = openCaseDb(argv.db as string, { readonly: true });
-      const sink = out ? fs.createWriteStream(out) : process.stdout;
+      let sink: NodeJS.WritableStream;
+      try {
+        // Opened here, so a file that cannot be written is a message (main.ts), not a stream's unhandled error.
+        sink = out ? fs.createWriteStream(out, { fd: fs.openSync(out, 'w') }) : process.stdout;
+      } catch (e) {
+        db.close();
+        throw e;
+      }
+      let failed: Error | null = null;
+      sink.on('error', (e: Error) => (failed ??= e));
       try {
         let n = 0;
         for (const doc of exportDocuments(db, argv.what as ExportWhat)) {
           // Written as produced, waiting for a slow reader: a case never sits in memory whole.
+          if (failed) throw failed;
           if (!sink.write(JSON.stringify(doc) + '\n')) await new Promise<void>((r) => sink.once('drain', () => r()));
           n++;
         }

@@ -56,6 +56,24 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+/** What the system said of a path it refused (permission, read-only, full disk, a directory), in words; null for anything else. */
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENOENT: 'no such file or directory',
+};
+function environmentError(e: unknown): string | null {
+  const x = e as NodeJS.ErrnoException;
+  if (!x || typeof x.code !== 'string' || typeof x.path !== 'string' || !(x.code in ERRNO_WORDS)) return null;
+  const verb = x.syscall === 'open' || x.syscall === 'mkdir' || x.syscall === 'write' ? 'cannot write' : 'cannot use';
+  return `${verb} ${x.path}: ${ERRNO_WORDS[x.code]}`;
+}
+
 main(hideBin(process.argv)).catch((e: unknown) => {
   if (e instanceof CliError) {
     err(`procforensics: ${safeText(e.message)}`);
@@ -74,6 +92,10 @@ main(hideBin(process.argv)).catch((e: unknown) => {
   } else if (e instanceof ResourceError) {
     err(`procforensics: ${safeText(e.message)}`);
     process.exitCode = EXIT_CODES.failure;
+  } else if (environmentError(e)) {
+    // A file the command was told to write or read cannot be: the environment, not a bug.
+    err(`procforensics: ${safeText(environmentError(e)!)}`);
+    process.exitCode = EXIT_CODES.usage;
   } else {
     const m = e instanceof Error ? e.message : String(e);
     err(`procforensics: internal error: ${safeText(m)}`);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema/index.js';
 import { registerLineFunctions } from './lines.js';
@@ -16,7 +17,16 @@ export function openCaseDb(file: string, opts: { readonly?: boolean } = {}): Db 
   try {
     db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   } catch (err) {
-    throw new CaseDbError(`cannot open case database ${file}: ${(err as Error).message}`);
+    const dir = path.dirname(path.resolve(file));
+    let why = (err as Error).message;
+    if (!opts.readonly && !fs.existsSync(file)) {
+      try {
+        fs.accessSync(dir, fs.constants.W_OK);
+      } catch {
+        why = `the directory ${dir} is not writable (name a case file elsewhere with --db)`;
+      }
+    }
+    throw new CaseDbError(`cannot open case database ${file}: ${why}`);
   }
   registerLineFunctions(db);
   // The version is checked before anything is written: another version's case is refused untouched.

@@ -180,6 +180,18 @@ describe.skipIf(!fs.existsSync(CLI))('procforensics CLI', () => {
       expect(same(other.stdout)).toBe(same(run([...args, '--db', path.join(dir, 'case.db')], dir).stdout));
       expect(other.stdout.length).toBeGreaterThan(200);
     }
+    // Writing where one may not: one line naming the path and why, the usage code.
+    const db = path.join(shared, 'case.db');
+    for (const [args, says] of [
+      [['ingest', path.resolve(__dirname, '../../samples/lab-debian12/var/log'), '--db', path.join(shared, 'new.db')], `cannot open case database ${path.join(shared, 'new.db')}: the directory ${shared} is not writable (name a case file elsewhere with --db)`],
+      [['report', '--db', db, '--pid', '25648', '--out', path.join(shared, 'r.md')], `cannot write ${path.join(shared, 'r.md')}: permission denied`],
+      [['export', '--db', db, '--out', path.join(shared, 'x.ndjson')], `cannot write ${path.join(shared, 'x.ndjson')}: permission denied`],
+    ] as const) {
+      const r = asOther([...args]);
+      expect(r.code, args[0]).toBe(2);
+      expect(r.stderr.split('\n')[0]).toBe(`procforensics: ${says}`);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    }
     expect(fs.readdirSync(shared)).toEqual(['case.db']);
     expect(fs.readFileSync(path.join(shared, 'case.db')).equals(before)).toBe(true);
     fs.chmodSync(shared, 0o755);
