@@ -37,7 +37,11 @@ export function ingestCommand(y: Argv): Argv {
           type: 'boolean',
           default: false,
           describe: 'hash every file in full again (by default a file of the same size and mtime whose first and last MiB hash alike is taken as unchanged)',
-        }),
+        })
+        .example('$0 ingest /evidence/var/log --db case.db', 'a copied /var/log, rotated and compressed files included')
+        .example('$0 ingest varlog.tar.gz home/ --db case.db', 'a tarball (read in place, never extracted) and shell histories')
+        .example('$0 ingest sosreport-web1-2026-12-01.tar.xz --db case.db', "a sosreport: its logs, ps listings, zone and boot time")
+        .example('$0 ingest /evidence/var/log --db case.db --tz America/New_York', 'local times read in the host\'s zone'),
     async (argv) => {
       const db = path.resolve(argv.db as string);
       if (argv.dbDefaulted) {

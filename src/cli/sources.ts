@@ -9,7 +9,10 @@ export function sourcesCommand(y: Argv): Argv {
     (c) =>
       c
         .option('json', { type: 'boolean', default: false, describe: 'print a JSON array' })
-        .option('warnings', { type: 'boolean', default: false, describe: 'also list the warnings (file, line, offset, message)' }),
+        .option('warnings', { type: 'boolean', default: false, describe: 'also list the warnings (file, line, offset, message)' })
+        .example('$0 sources --db case.db', 'one line per file: status, format, counts, path')
+        .example('$0 sources --db case.db --warnings', 'and where each file was damaged, by line and offset')
+        .example('$0 sources --db case.db --json', 'the manifest as JSON, for a ticket or a script'),
     (argv) => {
       const db = openCaseDb(argv.db as string, { readonly: true });
       try {

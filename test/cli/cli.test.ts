@@ -107,6 +107,11 @@ describe.skipIf(!fs.existsSync(CLI))('procforensics CLI', () => {
     expect(run(['-h'], dir)).toMatchObject({ code: 0 });
     expect(run(['-h'], dir).stdout).toMatch(/^procforensics <command> \[options\]/);
     expect(run(['-V'], dir).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    for (const cmd of ['ingest', 'sources', 'incidents', 'report', 'export']) {
+      const help = run([cmd, '--help'], dir);
+      expect(help.code, cmd).toBe(0);
+      expect(help.stdout, cmd).toMatch(new RegExp(`Examples:\\n\\s+procforensics ${cmd} `));
+    }
     const none = run(['incidents', '--db', 'nope.db'], dir);
     expect(none).toMatchObject({ code: 2, stdout: '' });
     expect(none.stderr).toBe("procforensics: no case database at nope.db: run 'procforensics ingest EVIDENCE --db nope.db' first\n");
