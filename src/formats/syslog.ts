@@ -248,7 +248,7 @@ export class SyslogParser implements UnitParser {
       this.markers++;
       // A boot separator: the next kernel lines belong to another boot even if uptimes look continuous.
       if (/^-- (Boot|Reboot)/.test(text)) this.newBoot();
-      out.skip('journalctl marker line');
+      out.skip('journalctl marker line', true); // its header and boot separators: expected, not damage
       return;
     }
     if (!text.trim()) {

@@ -49,6 +49,12 @@ function writeSosreport(parent: string): string {
       'root         612  0.0  0.2  15428  9096 ?        Ss   15:22   0:00 sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups\n',
   );
   put('sos_commands/logs/journalctl_--disk-usage', 'Archived and active journals take up 24.0M in the file system.\n');
+  put(
+    'sos_commands/logs/journalctl_--no-pager',
+    '-- Journal begins at Tue 2026-12-01 20:22:14 UTC, ends at Tue 2026-12-01 21:45:09 UTC. --\n' +
+      'Dec 01 21:45:05 vm sshd[612]: Server listening on 0.0.0.0 port 22.\n' +
+      'Dec 01 21:45:06 vm sshd[612]: Server listening on :: port 22.\n',
+  );
   put('sos_commands/networking/ip_-d_address', '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n');
   put('sos_reports/manifest.json', '{"version": "4.5.6", "cmdline": "sos report --batch"}\n');
   put('etc/timezone', 'America/New_York\n');
@@ -108,6 +114,7 @@ describe('sosreports', () => {
       expect(byPath.has(`${rootName}/etc/passwd`)).toBe(false);
       expect(byPath.get(`${rootName}/sos_commands/logs/journalctl_--disk-usage`)).toMatchObject({ status: 'unknown-format', warnings: 0 });
       expect(byPath.get(`${rootName}/sos_commands/process/ps_auxwww`)).toMatchObject({ format: 'ps-snapshot', status: 'ok' });
+      expect(byPath.get(`${rootName}/sos_commands/logs/journalctl_--no-pager`)).toMatchObject({ format: 'journalctl-short', status: 'ok', stored: 2, skipped: 1, warnings: 0 });
       expect(byPath.get(`${rootName}/var/log/auth.log.3.bz2`)).toMatchObject({ format: 'syslog', status: 'ok' });
       // The listing is dated by the collection; the zone is the host's.
       expect(got.ps).toEqual([
