@@ -178,14 +178,16 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
       if (told.boot && !opts.bootTime) setMeta(db, 'boot_evidence', JSON.stringify(told.boot));
     }
     const jobs = await planJobs(files);
+    // A damaged archive (cut short, its compression broken) counts as a damaged input of its own.
+    const damagedArchives = archives.filter((a) => a.damage).length;
     const result: IngestResult = {
       files: jobs.length,
       newEvents: 0,
       units: 0,
       skipped: 0,
       empty: 0,
-      warnings: 0,
-      damaged: 0,
+      warnings: damagedArchives,
+      damaged: damagedArchives,
       unknown: 0,
       unchanged: 0,
       elapsed_ms: 0,
@@ -925,8 +927,8 @@ async function parseSource(
     }
   }
   parser.end?.(out);
-  const damage = dec.damage();
-  if (damage) warnRow(null, damage.compressed_offset, `${damage.message} (in ${f.path} at compressed byte ${damage.compressed_offset ?? '?'}); every line before it was kept`);
+  const damage = dec.damage() ?? (f.cut ? { compressed_offset: null, message: f.cut } : null);
+  if (damage) warnRow(null, damage.compressed_offset, `${damage.message} (in ${f.path}${damage.compressed_offset !== null ? ` at compressed byte ${damage.compressed_offset}` : ''}); every line before it was kept`);
   const said = parser.timeNotes?.() ?? null;
   // The parsers name --tz as the zone's origin; a zone read from the evidence says where it came from.
   const parserNotes = said && opts.tzFrom ? said.replaceAll('(--tz)', `(the host's zone, ${opts.tzFrom})`) : said;

@@ -166,8 +166,11 @@ export async function listTar(file: string, limits?: DecodeLimits, memoryBytes =
     body = { left: size, pad, take: (b) => chunks.push(Buffer.from(b)), end: () => use(Buffer.concat(chunks)) };
   };
   const found = (name: string, f: Omit<FoundFile, 'path'>) => entries.push({ path: `${file}!${name}`, ...f });
+  /** The regular entry whose data is being passed (null between entries). */
+  let reading: string | null = null;
   const readEntry = (name: string, dataAt: number, size: number, pad: number, mtime_ms: number) => {
     files++;
+    reading = `${file}!${name}`;
     const base = { kind: 'file' as const, size, mtime_ms, allocated: size, note: null };
     if (plain) {
       sources.set(`${file}!${name}`, sliceSource(file, dataAt, size));
@@ -241,6 +244,7 @@ export async function listTar(file: string, limits?: DecodeLimits, memoryBytes =
           continue;
         }
         if (pending.length - at < BLOCK) break;
+        reading = null;
         const h = pending.subarray(at, at + BLOCK);
         const headerAt = pos + at;
         at += BLOCK;
@@ -316,7 +320,11 @@ export async function listTar(file: string, limits?: DecodeLimits, memoryBytes =
     throw err;
   }
   const cut = body !== null;
+  const left = body ? (body as { left: number }).left : 0;
   if (body) (body as { end(): void }).end();
+  // The entry the archive ends inside is read as far as it goes, and is damaged.
+  const last = cut && left > 0 && reading !== null ? entries.find((e) => e.path === reading) : undefined;
+  if (last) last.cut = `the archive ends inside this entry: ${last.size - left} of its ${last.size} bytes are there`;
   const damage = dec.damage()?.message ?? (cut ? 'the archive ends inside an entry (cut short)' : null);
   const unregister = registerEntries(sources);
   return {

@@ -139,6 +139,39 @@ describe('tar archives as evidence', () => {
     expect(byPath.get(`${zip}!attachments/varlog.tar!var/log/kern.log.2.xz`)).toMatchObject({ format: 'syslog', compression: 'xz', status: 'ok' });
   }, 60_000);
 
+  it('an archive cut inside an entry keeps what is there: the entries before it whole, that one damaged as far as it goes', async () => {
+    const line = (i: number) => `2026-12-01T16:${String(i % 60).padStart(2, '0')}:00.000000-05:00 vm app[42]: line ${i}\n`;
+    const whole = Buffer.from(Array.from({ length: 40 }, (_, i) => line(i)).join(''));
+    const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
+    const tar = Buffer.concat([tarHeader('var/log/syslog.1', whole.length), pad(whole), tarHeader('var/log/syslog', whole.length), pad(whole), Buffer.alloc(1024)]);
+    // Cut 1000 bytes into the second entry's data.
+    const cutAt = 512 + pad(whole).length + 512 + 1000;
+    for (const [name, bytes] of [
+      ['cut.tar', tar.subarray(0, cutAt)],
+      ['cut.tar.gz', zlib.gzipSync(tar.subarray(0, cutAt))],
+    ] as const) {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, bytes);
+      const db = path.join(dir, `${name}.db`);
+      const result = await ingest([file], { db });
+      expect(result.damaged, name).toBe(2);
+      const h = openCaseDb(db, { readonly: true });
+      try {
+        const byPath = new Map(listSources(h).map((s) => [s.path, s]));
+        expect(byPath.get(file)).toMatchObject({ status: 'damaged' });
+        expect(byPath.get(`${file}!var/log/syslog.1`)).toMatchObject({ status: 'ok', stored: 40, warnings: 0 });
+        const cut = byPath.get(`${file}!var/log/syslog`)!;
+        expect(cut).toMatchObject({ status: 'damaged' });
+        // 1000 bytes hold 15 whole lines of 65 bytes and a torn 16th, which is kept.
+        expect(cut.stored).toBe(Math.ceil(1000 / line(0).length));
+        const why = h.prepare(`SELECT message FROM warnings w JOIN sources s ON s.id = w.source_id WHERE s.path = ? AND w.src_line IS NULL`).pluck().all(`${file}!var/log/syslog`);
+        expect(why).toEqual([`the archive ends inside this entry: 1000 of its ${whole.length} bytes are there (in ${file}!var/log/syslog); every line before it was kept`]);
+      } finally {
+        h.close();
+      }
+    }
+  });
+
   it('refuses an entry that climbs out of the archive and reads the rest', async () => {
     const line = Buffer.from('2026-12-01T16:00:00.000000-05:00 vm app[42]: inside the archive\n');
     const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
