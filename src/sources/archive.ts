@@ -293,7 +293,7 @@ export async function listTar(file: string, limits?: DecodeLimits, memoryBytes =
           const same = target !== null ? sources.get(`${file}!${target}`) : undefined;
           if (same) {
             sources.set(`${file}!${name}`, same);
-            const of = entries.find((e) => e.path === `${file}!${target}`)!;
+            const { path: _, ...of } = entries.find((e) => e.path === `${file}!${target}`)!;
             found(name, { ...of, note: `hard link to ${target} inside the archive` });
           } else {
             // A copied tree keeps links to what it does not hold (a sosreport's etc/localtime):

@@ -172,6 +172,35 @@ describe('tar archives as evidence', () => {
     }
   });
 
+  it.skipIf(!hasTar)("lists a tar's links with their targets: a symlinked etc/localtime gives the zone, a hard link reads the entry it names", async () => {
+    const root = path.join(dir, 'links');
+    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'var/log'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'var/log/messages'), 'Dec  1 10:00:00 vm app[42]: local time in the host zone\n');
+    fs.linkSync(path.join(root, 'var/log/messages'), path.join(root, 'var/log/messages.hardlink'));
+    fs.symlinkSync('/usr/share/zoneinfo/America/Chicago', path.join(root, 'etc/localtime'));
+    const file = path.join(dir, 'links.tar.gz');
+    expect(spawnSync('tar', ['-czf', file, '-C', root, 'etc', 'var']).status).toBe(0);
+    const db = path.join(dir, 'links.db');
+    const result = await ingest([file], { db });
+    expect(result.warnings).toBe(0);
+    const h = openCaseDb(db, { readonly: true });
+    try {
+      const byPath = new Map(listSources(h).map((s) => [s.path, s]));
+      expect(byPath.get(`${file}!etc/localtime`)).toMatchObject({ status: 'dangling-symlink', warnings: 0 });
+      expect(h.prepare(`SELECT value FROM meta WHERE key = 'tz_evidence'`).pluck().get()).toBe(`America/Chicago (the target of ${file}!etc/localtime)`);
+      // One of the two names is the tar's hard link; both read the same bytes.
+      expect(byPath.get(`${file}!var/log/messages`)).toMatchObject({ format: 'syslog-traditional', stored: 1 });
+      const copy = byPath.get(`${file}!var/log/messages.hardlink`)!;
+      expect(copy.units).toBe(1);
+      // 10:00 CST is 16:00 UTC.
+      const ts = h.prepare(`SELECT ts_utc_ms FROM events e JOIN sources s ON s.id = e.source_id WHERE s.path = ?`).pluck().get(`${file}!var/log/messages`) as number;
+      expect(new Date(ts).toISOString().slice(5, 16)).toBe('12-01T16:00');
+    } finally {
+      h.close();
+    }
+  });
+
   it('refuses an entry that climbs out of the archive and reads the rest', async () => {
     const line = Buffer.from('2026-12-01T16:00:00.000000-05:00 vm app[42]: inside the archive\n');
     const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
