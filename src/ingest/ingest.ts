@@ -282,65 +282,77 @@ interface Job {
 async function planJobs(files: FoundFile[]): Promise<Job[]> {
   const ordered = orderRotations(files.map((f) => f.path));
   const byPath = new Map(files.map((f) => [f.path, f]));
+  // Detection reads the files in the order they were found: an archive's entries in its own
+  // order, so a compressed tar is decoded forward once, not from its start for each entry.
+  const seen = new Map<string, Omit<Job, 'rotation' | 'rank'>>();
+  for (const file of files) seen.set(file.path, await detectFile(file));
   const jobs: Job[] = [];
   for (const { path, rotation, rank } of ordered) {
-    const file = byPath.get(path)!;
-    let format: FormatModule | null = null;
-    let probe: Probe | null = null;
-    let compression: Compression = 'none';
-    let recordSize = 0;
-    let numbered = false;
-    if (file.kind === 'file') {
-      const head = await readHead(path);
-      compression = head.compression;
-      probe = {
-        head: head.bytes,
-        name: stripCompressionSuffix(path.slice(path.lastIndexOf('/') + 1)),
-        path,
-        size: compression === 'none' ? file.size : null,
-      };
-      // A sparse file (lastlog with high uids) is mostly holes: never read it byte by byte.
-      const sparse = file.size > 1 << 20 && file.allocated < file.size / 8;
-      // Formats that read the file themselves (readUnits: binary journals, SQLite) may claim a
-      // sparse file: they never stream it byte by byte.
-      const candidates = sparse ? FORMATS.filter((f) => f.readUnits) : FORMATS;
-      {
-        let best = 0;
+    jobs.push({ ...seen.get(path)!, rotation, rank });
+  }
+  // Formats with exact times first (they anchor zones and boots for the others); within a format,
+  // families in order and each family oldest first (orderRotations already did that), but the
+  // entries of an archive read from its start (a compressed tar) in the archive's order, after
+  // the files of the tree: the cursor then decodes it forward once per format order.
+  const orderOf = (j: Job) => j.format?.order ?? 100;
+  const group = (j: Job) => (j.file.archive_seq !== undefined ? j.file.path.slice(0, j.file.path.indexOf('!')) : '');
+  return jobs
+    .map((j, i) => ({ j, i, g: group(j) }))
+    .sort((a, b) => orderOf(a.j) - orderOf(b.j) || (a.g < b.g ? -1 : a.g > b.g ? 1 : 0) || (a.j.file.archive_seq ?? a.i) - (b.j.file.archive_seq ?? b.i))
+    .map((x) => x.j);
+}
+
+/** What one file is: its compression, the format that claims it, and the probe detection saw. */
+async function detectFile(file: FoundFile): Promise<Omit<Job, 'rotation' | 'rank'>> {
+  const path = file.path;
+  let format: FormatModule | null = null;
+  let probe: Probe | null = null;
+  let compression: Compression = 'none';
+  let recordSize = 0;
+  let numbered = false;
+  if (file.kind === 'file') {
+    const head = await readHead(path);
+    compression = head.compression;
+    probe = {
+      head: head.bytes,
+      name: stripCompressionSuffix(path.slice(path.lastIndexOf('/') + 1)),
+      path,
+      size: compression === 'none' ? file.size : null,
+    };
+    // A sparse file (lastlog with high uids) is mostly holes: never read it byte by byte.
+    const sparse = file.size > 1 << 20 && file.allocated < file.size / 8;
+    // Formats that read the file themselves (readUnits: binary journals, SQLite) may claim a
+    // sparse file: they never stream it byte by byte.
+    const candidates = sparse ? FORMATS.filter((f) => f.readUnits) : FORMATS;
+    {
+      let best = 0;
+      for (const f of candidates) {
+        const score = f.detect(probe);
+        if (score > best) {
+          best = score;
+          format = f;
+        }
+      }
+      if (format?.unit === 'record') recordSize = format.recordSize!(probe);
+      // Nothing claims it as it is: a line-numbered excerpt of a log is still that log.
+      if (!format && !sparse && isLineNumbered(probe.head)) {
+        const bare = unnumberedProbe(probe);
         for (const f of candidates) {
-          const score = f.detect(probe);
+          if (f.unit !== 'line' || f.readUnits) continue;
+          const score = f.detect(bare);
           if (score > best) {
             best = score;
             format = f;
           }
         }
-        if (format?.unit === 'record') recordSize = format.recordSize!(probe);
-        // Nothing claims it as it is: a line-numbered excerpt of a log is still that log.
-        if (!format && !sparse && isLineNumbered(probe.head)) {
-          const bare = unnumberedProbe(probe);
-          for (const f of candidates) {
-            if (f.unit !== 'line' || f.readUnits) continue;
-            const score = f.detect(bare);
-            if (score > best) {
-              best = score;
-              format = f;
-            }
-          }
-          if (format) numbered = true;
-        }
-      }
-      if (sparse && !format) {
-        file.note = `sparse file: ${file.size} bytes apparent, ${file.allocated} allocated; not read`;
+        if (format) numbered = true;
       }
     }
-    jobs.push({ file, rotation, rank, format, probe: numbered && probe ? unnumberedProbe(probe) : probe, compression, recordSize, numbered });
+    if (sparse && !format) {
+      file.note = `sparse file: ${file.size} bytes apparent, ${file.allocated} allocated; not read`;
+    }
   }
-  // Formats with exact times first (they anchor zones and boots for the others); within a format,
-  // families in order and each family oldest first (orderRotations already did that).
-  const orderOf = (j: Job) => j.format?.order ?? 100;
-  return jobs
-    .map((j, i) => ({ j, i }))
-    .sort((a, b) => orderOf(a.j) - orderOf(b.j) || a.i - b.i)
-    .map((x) => x.j);
+  return { file, format, probe: numbered && probe ? unnumberedProbe(probe) : probe, compression, recordSize, numbered };
 }
 
 /** The host's zone from `etc/timezone` (its first line) or the `etc/localtime` link's zoneinfo target. */

@@ -75,12 +75,58 @@ export interface ArchiveListing {
   dispose(): void;
 }
 
-/** Bytes of compressed-tar entries kept in memory at most (all archives of one run), and per entry. */
-const RETAIN_TOTAL = 48 * 1024 * 1024;
-const RETAIN_ENTRY = 16 * 1024 * 1024;
-/** Raw bytes of each entry kept for detection and magic reads, when the entry itself is not kept. */
-const HEAD_BYTES = 64 * 1024;
+// Memory for the entries of a compressed tar, which can only be reached by decoding from the start:
+// small entries are kept from the listing pass (a sosreport's thousands of small files, a lastlog),
+// every other entry keeps its first bytes (magic, gzip header) and is read by the cursor, and the
+// entry being worked on is kept once read whole (its prescan and its parse read it twice), one at
+// a time. Ingest reads the entries of such an archive in the archive's order within each format
+// order (src/ingest/ingest.ts planJobs), so the cursor rarely starts over.
+/** Bytes of small entries kept from the listing pass (all archives of one run), and the size of entry kept. */
+const RETAIN_TOTAL = 16 * 1024 * 1024;
+const RETAIN_ENTRY = 1024 * 1024;
+/** Stored bytes of every other entry kept for magic and header reads. */
+const HEAD_BYTES = 512;
+/** The entry being worked on is kept once read whole from its start, up to this size. */
+const CURRENT_MAX = 16 * 1024 * 1024;
 let retained = 0;
+let current: { key: object; bytes: Buffer } | null = null;
+
+/** A cursor-read entry that keeps its bytes while it is the entry being worked on. */
+function currentEntrySource(size: number, fromStart: () => AsyncIterable<Buffer>, head: Buffer): ByteSource {
+  const key = {};
+  const slow = streamedSource(size, fromStart, head);
+  async function* remember(): AsyncGenerator<Buffer> {
+    const parts: Buffer[] = [];
+    let n = 0;
+    for await (const chunk of fromStart()) {
+      if (n <= CURRENT_MAX) parts.push(Buffer.from(chunk));
+      n += chunk.length;
+      yield chunk;
+    }
+    if (n <= CURRENT_MAX) current = { key, bytes: Buffer.concat(parts) };
+  }
+  const kept = () => (current?.key === key ? memorySource(current.bytes) : null);
+  return {
+    size,
+    allocated: size,
+    get randomAccess() {
+      return kept() !== null;
+    },
+    stream: (start = 0) => {
+      const k = kept();
+      if (k) return k.stream(start);
+      if (start === 0 && size <= CURRENT_MAX && size > head.length) {
+        current = null; // the one being read now takes the place
+        return Readable.from(remember(), { objectMode: false, highWaterMark: 256 * 1024 });
+      }
+      return slow.stream(start);
+    },
+    read: (p, l) => (kept() ?? slow).read(p, l),
+    release: () => {
+      if (current?.key === key) current = null;
+    },
+  };
+}
 
 /** Reads a decoded archive forward; a range behind where it stands starts the decoding over. */
 class ArchiveCursor {
@@ -166,6 +212,8 @@ export async function listTar(file: string, limits?: DecodeLimits, memoryBytes =
     body = { left: size, pad, take: (b) => chunks.push(Buffer.from(b)), end: () => use(Buffer.concat(chunks)) };
   };
   const found = (name: string, f: Omit<FoundFile, 'path'>) => entries.push({ path: `${file}!${name}`, ...f });
+  /** Entries in the archive's order, for reading them in it (only set where reads decode from the start). */
+  let seq = 0;
   /** The regular entry whose data is being passed (null between entries). */
   let reading: string | null = null;
   const readEntry = (name: string, dataAt: number, size: number, pad: number, mtime_ms: number) => {
@@ -199,7 +247,7 @@ export async function listTar(file: string, limits?: DecodeLimits, memoryBytes =
       },
       end: () => {
         const bytes = Buffer.concat(kept);
-        const fromCursor = streamedSource(size, () => cursor!.range(dataAt, size), keep ? null : bytes);
+        const fromCursor = currentEntrySource(size, () => cursor!.range(dataAt, size), bytes);
         let src: ByteSource = keep ? memorySource(bytes) : fromCursor;
         const view: ByteSource & { release(): void } = {
           size,
@@ -214,11 +262,12 @@ export async function listTar(file: string, limits?: DecodeLimits, memoryBytes =
               retained -= size;
               src = fromCursor;
             }
+            fromCursor.release?.();
           },
         };
-        if (keep) held.push(view);
+        held.push(view);
         sources.set(`${file}!${name}`, view);
-        found(name, { ...base, sha256: hash.digest('hex') });
+        found(name, { ...base, sha256: hash.digest('hex'), archive_seq: ++seq });
       },
     };
   };

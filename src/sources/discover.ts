@@ -19,6 +19,8 @@ export interface FoundFile {
   sha256?: string;
   /** A command output of a support bundle: when no format claims it, listed without a warning. */
   optional?: boolean;
+  /** Its place in an archive that can only be read from its start (a compressed tar): read in that order. */
+  archive_seq?: number;
   /** The archive ends inside this entry: what of it is there is read, and it is damaged. */
   cut?: string;
   /** When the support bundle holding it was collected (its `date --utc`), epoch ms. */
