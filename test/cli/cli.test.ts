@@ -155,6 +155,9 @@ describe.skipIf(!fs.existsSync(CLI))('procforensics CLI', () => {
     expect(rowsOf(brief)).toBeLessThanOrEqual(Math.max(10, (brief.match(/^>/gm) ?? []).length + 10));
     const all = run(['report', '--db', 'case.db', '--all', '--out', 'single.md'], dir);
     expect(all.code).toBe(2);
+    const intoDir = run(['report', '--db', 'case.db', '--incident', id, '--out', 'log'], dir);
+    expect(intoDir.code).toBe(2);
+    expect(intoDir.stderr.split('\n')[0]).toBe("procforensics: report: --out 'log' is a directory; name a file (or use --all for a directory of reports)");
     expect(fs.existsSync(path.join(dir, 'single.md'))).toBe(false);
   });
 
