@@ -16,7 +16,7 @@
 // (syslog, dmesg, ps listings…), as if they were files of their own; every other section is
 // configuration or command output, counted as expected non-records, never warned about.
 // Yearless syslog lines take their year from the file's time (no prescan over one section).
-import type { FormatModule, ParseContext, ParseOutput, Probe, Unit, UnitParser } from './types.js';
+import { detectBest, type FormatModule, type ParseContext, type ParseOutput, type Probe, type Unit, type UnitParser } from './types.js';
 
 const BANNER = /^#==\[ ([^\]]+) \]=+#\s*$/;
 /** Sections read as logs: a log file, or the output of a command that prints log-like lines. */
@@ -95,16 +95,7 @@ class SupportconfigParser implements UnitParser {
   private parserFor(s: Section, first: string): UnitParser | null {
     const name = (s.what ?? '').split(/\s/)[0]!.split('/').pop() ?? '';
     const probe: Probe = { head: Buffer.from(first + '\n'), name, path: s.what ?? this.ctx.path, size: null };
-    let best: FormatModule | null = null;
-    let score = 0;
-    for (const f of innerFormats) {
-      const v = f.detect(probe);
-      if (v > score) {
-        score = v;
-        best = f;
-      }
-    }
-    return best ? best.createParser({ ...this.ctx, prescan: null }) : null;
+    return detectBest(innerFormats, probe)?.createParser({ ...this.ctx, prescan: null }) ?? null;
   }
 
   end(out: ParseOutput): void {

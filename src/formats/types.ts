@@ -206,3 +206,17 @@ export type FactTable =
   | 'boot_anchors'
   | 'audit_loss'
   | 'tz_offsets';
+
+/** The format of `candidates` that scores the probe highest (0 = not claimed), or null when none claims it. */
+export function detectBest(candidates: readonly FormatModule[], probe: Probe): FormatModule | null {
+  let best: FormatModule | null = null;
+  let score = 0;
+  for (const f of candidates) {
+    const v = f.detect(probe);
+    if (v > score) {
+      score = v;
+      best = f;
+    }
+  }
+  return best;
+}

@@ -14,7 +14,7 @@ import { orderRotations, stripCompressionSuffix, type Rotation } from '../source
 import { oneByOne, splitLineBatches, splitRecordBatches } from '../sources/units.js';
 import { isLineNumbered, unnumberedBatches, unnumberedProbe } from '../sources/numbered.js';
 import { FORMATS } from '../formats/registry.js';
-import type { EventRow, FactRow, FactTable, FormatModule, ParseContext, ParseOutput, Probe, RecordStart, Unit } from '../formats/types.js';
+import { detectBest, type EventRow, type FactRow, type FactTable, type FormatModule, type ParseContext, type ParseOutput, type Probe, type RecordStart, type Unit } from '../formats/types.js';
 import { getMeta, openCaseDb, restCase, setMeta, type Db } from '../store/db.js';
 import { refreshDerived, refreshSegments } from './derived.js';
 import { refreshHostHints, setGivenHost } from './hosts.js';
@@ -324,29 +324,15 @@ async function detectFile(file: FoundFile): Promise<Omit<Job, 'rotation' | 'rank
     // Formats that read the file themselves (readUnits: binary journals, SQLite) may claim a
     // sparse file: they never stream it byte by byte.
     const candidates = sparse ? FORMATS.filter((f) => f.readUnits) : FORMATS;
-    {
-      let best = 0;
-      for (const f of candidates) {
-        const score = f.detect(probe);
-        if (score > best) {
-          best = score;
-          format = f;
-        }
-      }
-      if (format?.unit === 'record') recordSize = format.recordSize!(probe);
-      // Nothing claims it as it is: a line-numbered excerpt of a log is still that log.
-      if (!format && !sparse && isLineNumbered(probe.head)) {
-        const bare = unnumberedProbe(probe);
-        for (const f of candidates) {
-          if (f.unit !== 'line' || f.readUnits) continue;
-          const score = f.detect(bare);
-          if (score > best) {
-            best = score;
-            format = f;
-          }
-        }
-        if (format) numbered = true;
-      }
+    format = detectBest(candidates, probe);
+    if (format?.unit === 'record') recordSize = format.recordSize!(probe);
+    // Nothing claims it as it is: a line-numbered excerpt of a log is still that log.
+    if (!format && !sparse && isLineNumbered(probe.head)) {
+      format = detectBest(
+        candidates.filter((f) => f.unit === 'line' && !f.readUnits),
+        unnumberedProbe(probe),
+      );
+      if (format) numbered = true;
     }
     if (sparse && !format) {
       file.note = `sparse file: ${file.size} bytes apparent, ${file.allocated} allocated; not read`;

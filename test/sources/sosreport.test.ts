@@ -85,7 +85,7 @@ async function caseOf(inputs: string[], db: string) {
   }
 }
 
-describe('sosreports', () => {
+describe('support bundles: sosreports and supportconfig', () => {
   let dir: string;
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-sos-'));
@@ -169,14 +169,6 @@ describe('sosreports', () => {
     expect(sel.files.map((x) => x.path)).toEqual(['/e/s.tar.xz!sos-x/var/log/syslog', '/e/other/syslog']);
     expect(sel.reports).toMatchObject([{ root: '/e/s.tar.xz!sos-x', prefix: '/e/s.tar.xz!sos-x/', evidence: 1, other: 1 }]);
   });
-});
-
-describe('supportconfig', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-scc-'));
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it.skipIf(!hasTar)('an scc_*.txz reads its log sections and ps output by their own formats, and gives the incidents of the same logs as files', async () => {
     const log = path.join(SAMPLE, 'var/log');
