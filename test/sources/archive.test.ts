@@ -94,9 +94,16 @@ describe('tar archives as evidence', () => {
         // Evidence cites the archive entry.
         const cited = got.incidents.flatMap((i) => i.evidence.map((e) => e.source));
         expect(cited.every((s) => s.startsWith(`${archive}!`))).toBe(true);
-        // A second run over the unchanged archive stores nothing new.
+        // A second run over the unchanged archive stores nothing new, and reads nothing but its
+        // size, mtime and first and last MiB; --verify decodes it all again, to the same result.
+        const entries = got.sources.filter((x) => x.path.startsWith(`${archive}!`)).length;
         const again = await ingest([archive], { db, archiveMemoryBytes: memory });
-        expect(again.newEvents, ext).toBe(0);
+        expect([again.newEvents, again.unchanged, again.files], ext).toEqual([0, entries, entries]);
+        const verified = await ingest([archive], { db, archiveMemoryBytes: memory, verify: true });
+        expect([verified.newEvents, verified.unchanged, verified.files], ext).toEqual([0, entries, entries]);
+        const h2 = openCaseDb(db, { readonly: true });
+        expect(verdicts(findIncidents(h2)), ext).toEqual(verdicts(tree.incidents));
+        h2.close();
       }
     } finally {
       if (tmpBefore === undefined) delete process.env.TMPDIR;
