@@ -365,6 +365,7 @@ export async function listTar(file: string, limits?: DecodeLimits, memoryBytes =
       pending = pending.subarray(at);
     }
   } catch (err) {
+    for (const h of held) h.release();
     cursor?.dispose();
     throw err;
   }
