@@ -8,7 +8,7 @@ import { discover, type FoundFile } from '../sources/discover.js';
 import { DEFAULT_DECODE_LIMITS, openDecoded, gzipHeaderMtime, type Compression, type DecodeLimits } from '../sources/decompress.js';
 import { listTar, listZip, isTar, isZip, type ArchiveListing } from '../sources/archive.js';
 import { byteSource, releaseEntry } from '../sources/bytes.js';
-import { parseDateUtc, parseUptime, selectSosReports, type SosReport } from '../sources/sosreport.js';
+import { commandOutput, findSupportconfigs, parseDateUtc, parseTimedatectl, parseUptime, selectSosReports, type SosReport, type Supportconfig } from '../sources/sosreport.js';
 import path from 'node:path';
 import { orderRotations, stripCompressionSuffix, type Rotation } from '../sources/rotation.js';
 import { oneByOne, splitLineBatches, splitRecordBatches } from '../sources/units.js';
@@ -174,9 +174,18 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
           setMeta(db, 'tz_evidence', `${zone.tz} (${zone.from})`);
         }
       }
-      for (const rep of sos.reports) {
-        const told = await recordSosReport(db, rep, opts.tz ?? null);
-        if (told.collected_ms !== null) for (const f of files) if (f.path.startsWith(rep.prefix)) f.collected_ms = told.collected_ms;
+      const bundles: Array<{ prefix: string; told: BundleTimes }> = [];
+      for (const rep of sos.reports) bundles.push({ prefix: rep.prefix, told: await recordSosReport(db, rep, opts.tz ?? null) });
+      for (const scc of findSupportconfigs(files)) {
+        const told = await recordSupportconfig(db, scc);
+        bundles.push({ prefix: scc.prefix, told });
+        if (!opts.tz && told.zone) {
+          opts = { ...opts, tz: told.zone.tz, tzFrom: told.zone.from };
+          setMeta(db, 'tz_evidence', `${told.zone.tz} (${told.zone.from})`);
+        }
+      }
+      for (const { prefix, told } of bundles) {
+        if (told.collected_ms !== null) for (const f of files) if (f.path.startsWith(prefix)) f.collected_ms = told.collected_ms;
         if (told.boot && !opts.bootTime) setMeta(db, 'boot_evidence', JSON.stringify(told.boot));
       }
       jobs = await planJobs(files);
@@ -289,7 +298,7 @@ async function unchangedArchiveRun(db: Db, found: readonly FoundFile[]): Promise
     // Anything damaged is read again (a file a cap cut resumes); an archive inside or a sosreport's own row is no source of lines.
     if (!rows.length || rows.some((r) => r.status === 'damaged')) return null;
     for (const r of rows) {
-      if (r.status === 'archive' || r.status === 'sosreport') continue;
+      if (r.status === 'archive' || r.status === 'sosreport' || r.status === 'supportconfig') continue;
       out.push({ path: r.path, format: r.format, compression: r.compression, status: 'unchanged', units: r.units, stored: r.stored, skipped: r.skipped, empty: r.empty_units, warnings: r.warnings, newEvents: 0 });
     }
   }
@@ -448,15 +457,59 @@ async function expandArchives(db: Db, files: FoundFile[], limits: DecodeLimits, 
   return result;
 }
 
+interface BundleTimes {
+  collected_ms: number | null;
+  boot: { ms: number; from: string } | null;
+  zone?: { tz: string; from: string } | null;
+}
+
+/**
+ * A supportconfig's own row in `sources` (format and status `supportconfig`): the collection time
+ * and the host's zone its timedatectl output gives (systemd.txt, else ntp.txt), and the boot that
+ * less basic-health-check.txt's uptime gives.
+ */
+async function recordSupportconfig(db: Db, scc: Supportconfig): Promise<BundleTimes> {
+  const text = async (name: string) => {
+    const f = scc.files.get(name);
+    return f && f.kind === 'file' ? (await byteSource(f.path).read(0, Math.min(f.size, 8 * 1024 * 1024))).toString('utf8') : null;
+  };
+  let collected: number | null = null;
+  let zone: BundleTimes['zone'] = null;
+  let from = '';
+  for (const name of ['systemd.txt', 'ntp.txt']) {
+    const out = commandOutput((await text(name)) ?? '', /timedatectl/);
+    if (out === null) continue;
+    const t = parseTimedatectl(out);
+    if (t.utc_ms === null && t.zone === null) continue;
+    collected = t.utc_ms;
+    from = name;
+    if (t.zone) zone = { tz: t.zone, from: `from the timedatectl output in ${scc.prefix}${name}` };
+    break;
+  }
+  const up = commandOutput((await text('basic-health-check.txt')) ?? '', /(?:^|\/)uptime$/);
+  const uptime = up !== null ? parseUptime(up) : null;
+  const boot =
+    collected !== null && uptime !== null
+      ? { ms: collected - uptime, from: `the supportconfig's timedatectl in ${from} (${new Date(collected).toISOString()}) less its uptime output (up ${Math.round(uptime / 60000)} min), to the minute` }
+      : null;
+  const note =
+    `supportconfig: ${scc.files.size} file(s), each read section by section` +
+    (collected !== null ? `; collected at ${new Date(collected).toISOString()} (timedatectl in ${from})` : '') +
+    (zone ? `; the host's zone ${zone.tz}` : '') +
+    (boot ? `; booted about ${new Date(boot.ms).toISOString()} (uptime ${Math.round(uptime! / 60000)} min)` : '');
+  db.prepare(
+    `INSERT INTO sources (path, format, compression, bytes, units, stored, skipped, warnings, status, mtime_ms, note, ingested_at_ms)
+     VALUES (?, 'supportconfig', 'none', 0, 0, 0, 0, 0, 'supportconfig', ?, ?, ?)
+     ON CONFLICT(path) DO UPDATE SET note=excluded.note`,
+  ).run(scc.root, collected, note, Date.now());
+  return { collected_ms: collected, boot, zone };
+}
+
 /**
  * A sosreport's own row in `sources` (format and status `sosreport`): what was read of it and what
  * only counted, and the collection time and boot its `date --utc` and `uptime` outputs give.
  */
-async function recordSosReport(
-  db: Db,
-  rep: SosReport,
-  tz: string | null,
-): Promise<{ collected_ms: number | null; boot: { ms: number; from: string } | null }> {
+async function recordSosReport(db: Db, rep: SosReport, tz: string | null): Promise<BundleTimes> {
   const text = async (rel: string) => {
     const f = rep.timeFiles.get(rel);
     if (!f || f.kind !== 'file' || f.size > 4096) return null;

@@ -15,7 +15,7 @@
 // the collection time and the uptime are read for time; the rest (configuration, other command
 // outputs) is counted, not listed one by one, and never warned about.
 import type { FoundFile } from './discover.js';
-import { civilToMs } from '../time/civil.js';
+import { civilToMs, ZoneConverter } from '../time/civil.js';
 
 /** Paths under a sosreport's root that are read as evidence. */
 const EVIDENCE: readonly RegExp[] = [
@@ -102,4 +102,58 @@ export function parseUptime(text: string): number | null {
   const days = Number(m[1] ?? 0);
   const minutes = m[4] !== undefined ? Number(m[4]) : Number(m[2]) * 60 + Number(m[3]);
   return (days * 1440 + minutes) * 60_000;
+}
+
+// SUSE supportconfig (supportutils: `scc_HOST_YYMMDD_HHMM/` or its .txz): flat text files of
+// sections (src/formats/supportconfig.ts), every one read as evidence. For time, systemd.txt (or
+// ntp.txt) holds `timedatectl` and basic-health-check.txt `uptime`:
+//
+//   #==[ Command ]======================================#
+//   # /usr/bin/timedatectl --no-pager status
+//                  Local time: Tue 2026-12-01 16:45:10 EST
+//              Universal time: Tue 2026-12-01 21:45:10 UTC
+//                   Time zone: America/New_York (EST, -0500)
+
+export interface Supportconfig {
+  /** The directory holding basic-environment.txt (or `archive!` when the archive is that directory). */
+  root: string;
+  prefix: string;
+  /** Its files by name (flat: supportconfig writes no subdirectories for its own outputs). */
+  files: Map<string, FoundFile>;
+}
+
+/** The supportconfig directories among the files (a basic-environment.txt or supportconfig.txt marks one). */
+export function findSupportconfigs(files: readonly FoundFile[]): Supportconfig[] {
+  const prefixes = new Set<string>();
+  for (const f of files) {
+    const m = /^(.*[/!])(?:basic-environment|supportconfig)\.txt$/.exec(f.path);
+    if (m) prefixes.add(m[1]!);
+  }
+  return [...prefixes].map((prefix) => ({
+    root: prefix.endsWith('/') ? prefix.slice(0, -1) : prefix,
+    prefix,
+    files: new Map(files.filter((f) => f.path.startsWith(prefix) && !f.path.slice(prefix.length).includes('/')).map((f) => [f.path.slice(prefix.length), f])),
+  }));
+}
+
+/** timedatectl status output: the UTC instant it ran and the zone it names, each null when absent. */
+export function parseTimedatectl(text: string): { utc_ms: number | null; zone: string | null } {
+  const u = /^\s*Universal time: \w{3} (\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d) UTC\s*$/m.exec(text);
+  const z = /^\s*Time zone: ([A-Za-z][\w+-]*(?:\/[\w+-]+)*) \(/m.exec(text);
+  return {
+    utc_ms: u ? civilToMs(Number(u[1]), Number(u[2]), Number(u[3]), Number(u[4]), Number(u[5]), Number(u[6])) : null,
+    zone: z && ZoneConverter.isValid(z[1]!) ? z[1]! : null,
+  };
+}
+
+/** The output of the first supportconfig Command section whose title names `command` (its lines up to the next banner). */
+export function commandOutput(text: string, command: RegExp): string | null {
+  const lines = text.split('\n');
+  for (let i = 0; i + 1 < lines.length; i++) {
+    if (!/^#==\[ Command \]=+#/.test(lines[i]!) || !lines[i + 1]!.startsWith('# ') || !command.test(lines[i + 1]!.slice(2))) continue;
+    const out: string[] = [];
+    for (let k = i + 2; k < lines.length && !/^#==\[/.test(lines[k]!); k++) out.push(lines[k]!);
+    return out.join('\n');
+  }
+  return null;
 }

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findIncidents, ingest, listSources, openCaseDb } from '../../src/index.js';
 import type { Incident } from '../../src/correlate/types.js';
-import { parseDateUtc, parseUptime, selectSosReports } from '../../src/sources/sosreport.js';
+import { commandOutput, parseDateUtc, parseTimedatectl, parseUptime, selectSosReports } from '../../src/sources/sosreport.js';
 
 const SAMPLE = path.resolve(__dirname, '../../samples/lab-debian12');
 const hasTar = spawnSync('tar', ['--version']).status === 0;
@@ -164,6 +164,11 @@ describe('support bundles: sosreports and supportconfig', () => {
     expect(parseUptime(' 10:00:00 up 1 day, 5 min,  1 user')).toBe((1440 + 5) * 60000);
     expect(parseUptime(' 10:00:00 up 12 min,  1 user')).toBe(12 * 60000);
     expect(parseUptime('no uptime here')).toBeNull();
+    expect(parseTimedatectl('      Universal time: Tue 2026-12-01 21:45:10 UTC\n           Time zone: Etc/UTC (UTC, +0000)\n')).toEqual({ utc_ms: Date.parse('2026-12-01T21:45:10Z'), zone: 'Etc/UTC' });
+    expect(parseTimedatectl('Time zone: n/a (UTC, +0000)')).toEqual({ utc_ms: null, zone: null });
+    const scc = '#==[ Command ]======================================#\n# /usr/bin/uptime\n 10:00:00 up 5 min,  1 user\n\n#==[ Command ]======================================#\n# /usr/bin/vmstat 1 4\nprocs\n';
+    expect(commandOutput(scc, /uptime$/)).toBe(' 10:00:00 up 5 min,  1 user\n');
+    expect(commandOutput(scc, /timedatectl/)).toBeNull();
     const f = (p: string) => ({ path: p, kind: 'file' as const, size: 1, mtime_ms: 0, allocated: 1, note: null });
     const sel = selectSosReports([f('/e/s.tar.xz!sos-x/sos_commands/date/date_--utc'), f('/e/s.tar.xz!sos-x/var/log/syslog'), f('/e/s.tar.xz!sos-x/etc/fstab'), f('/e/other/syslog')]);
     expect(sel.files.map((x) => x.path)).toEqual(['/e/s.tar.xz!sos-x/var/log/syslog', '/e/other/syslog']);
@@ -193,6 +198,16 @@ describe('support bundles: sosreports and supportconfig', () => {
         section('Configuration File', '/etc/os-release', 'NAME="SLES"\nVERSION="15-SP6"\n2026-12-01T00:00:00Z looks like a log line but is configuration') +
         section('Command', '/bin/ps axwwo user,pid,ppid,%cpu,%mem,vsz,rss,stat,time,cmd', 'USER       PID  PPID %CPU %MEM    VSZ   RSS STAT     TIME CMD\nroot         1     0  0.0  0.3 167736 12996 Ss   00:00:01 /usr/lib/systemd/systemd'),
     );
+    fs.writeFileSync(
+      path.join(scc, 'systemd.txt'),
+      section('Command', '/usr/bin/hostnamectl status', ' Static hostname: vm') +
+        section(
+          'Command',
+          '/usr/bin/timedatectl --no-pager status',
+          '               Local time: Tue 2026-12-01 16:45:10 EST\n           Universal time: Tue 2026-12-01 21:45:10 UTC\n                 RTC time: Tue 2026-12-01 21:45:10\n                Time zone: America/New_York (EST, -0500)',
+        ),
+    );
+    fs.writeFileSync(path.join(scc, 'basic-health-check.txt'), section('Command', '/usr/bin/uptime', ' 16:45:10  up   1:22,  2 users,  load average: 0.08, 0.03, 0.01'));
     for (const f of fs.readdirSync(scc)) fs.utimesSync(path.join(scc, f), fs.statSync(path.join(log, 'syslog')).atime, fs.statSync(path.join(log, 'syslog')).mtime);
     const archive = path.join(dir, 'scc_vm_261201_1645.txz');
     expect(spawnSync('tar', ['-cJf', archive, '-C', dir, 'scc_vm_261201_1645']).status).toBe(0);
@@ -207,7 +222,13 @@ describe('support bundles: sosreports and supportconfig', () => {
     // Every log line is stored; banners, titles and blank lines are counted as expected non-records.
     const logLines = ['syslog', 'kern.log'].reduce((a, f) => a + fs.readFileSync(path.join(log, f), 'utf8').trim().split('\n').length, 0);
     expect(messages.stored).toBe(logLines);
-    expect(got.ps).toEqual([{ pid: 1, snapshot_utc_ms: null }]);
+    // timedatectl dates the listing and names the zone; less the uptime, it gives the boot.
+    expect(got.ps).toEqual([{ pid: 1, snapshot_utc_ms: Date.parse('2026-12-01T21:45:10Z') }]);
+    expect(got.tz).toBe(`America/New_York (from the timedatectl output in ${archive}!scc_vm_261201_1645/systemd.txt)`);
+    expect(JSON.parse(got.boot!)).toMatchObject({ ms: Date.parse('2026-12-01T20:23:10Z') });
+    expect(got.notes.get(`${archive}!scc_vm_261201_1645`)).toBe(
+      'supportconfig: 5 file(s), each read section by section; collected at 2026-12-01T21:45:10.000Z (timedatectl in systemd.txt); the host\'s zone America/New_York; booted about 2026-12-01T20:23:10.000Z (uptime 82 min)',
+    );
     const env = byPath.get(`${archive}!scc_vm_261201_1645/basic-environment.txt`)!;
     expect(env).toMatchObject({ format: 'supportconfig', stored: 1, warnings: 0 });
   }, 60_000);
