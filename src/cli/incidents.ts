@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { eachIncident, newestLineMs, openCaseDb } from '../index.js';
 import type { Cause, Incident } from '../index.js';
 import { CliError, EXIT_CODES } from './exit-codes.js';
-import { out, safeText } from './terminal.js';
+import { out, safeLine } from './terminal.js';
 
 const CAUSES: readonly Cause[] = ['oom-kill', 'signal', 'crash', 'systemd', 'fork-failure', 'host-down', 'exit', 'unknown'];
 
@@ -57,7 +57,7 @@ function fit(v: string, width: number): string {
 }
 
 function tableRow(cells: readonly string[]): string {
-  return cells.map((c, k) => fit(safeText(c), COLUMNS[k]!.width)).join('').trimEnd() + '\n';
+  return cells.map((c, k) => fit(safeLine(c), COLUMNS[k]!.width)).join('').trimEnd() + '\n';
 }
 
 function rowOf(i: Incident): string[] {
@@ -100,7 +100,7 @@ export function incidentsCommand(y: Argv): Argv {
           let text: string;
           if (argv.json) text = (n === 0 ? '{\n  "incidents": [\n' : ',\n') + JSON.stringify(i, null, 2).replace(/^/gm, '    ');
           else if (argv.ndjson) text = JSON.stringify(i) + '\n';
-          else text = (n === 0 ? tableRow(HEADER) : '') + tableRow(rowOf(i)) + `    ${safeText(i.summary)}\n`;
+          else text = (n === 0 ? tableRow(HEADER) : '') + tableRow(rowOf(i)) + `    ${safeLine(i.summary)}\n`;
           n++;
           if (!process.stdout.write(text)) await new Promise((r) => process.stdout.once('drain', r));
         }

@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { ingestBounded, type IngestProgress } from '../index.js';
 import path from 'node:path';
 import { CliError, EXIT_CODES } from './exit-codes.js';
-import { err, humanBytes, safeText } from './terminal.js';
+import { err, humanBytes, safeLine, safeText } from './terminal.js';
 
 function positive(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new CliError(`${name} must be a positive number`, EXIT_CODES.usage);
@@ -67,7 +67,7 @@ export function ingestCommand(y: Argv): Argv {
         const pct = p.bytesTotal ? Math.floor((p.bytesDone / p.bytesTotal) * 100) : 100;
         const width = 24;
         const fill = Math.round((pct / 100) * width);
-        const name = p.current ? safeText(p.current.split('/').pop() ?? '') : '';
+        const name = p.current ? safeLine(p.current.split('/').pop() ?? '') : '';
         process.stderr.write(
           `\r\x1b[K[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${p.filesDone}/${p.filesTotal} files ${humanBytes(p.bytesDone)}/${humanBytes(p.bytesTotal)} ${Math.round(p.unitsDone / secs)} lines/s ${name}`,
         );
@@ -85,7 +85,7 @@ export function ingestCommand(y: Argv): Argv {
       if (showBar) process.stderr.write('\r\x1b[K');
       if (!argv.quiet) {
         const problems = result.sources.filter((s) => s.status === 'damaged' || s.status === 'unreadable');
-        for (const s of problems) err(`warning: ${safeText(s.path)}: ${s.status} (${s.warnings} warnings; see 'procforensics sources')`);
+        for (const s of problems) err(`warning: ${safeLine(s.path)}: ${s.status} (${s.warnings} warnings; see 'procforensics sources')`);
         err(
           `ingested ${result.files} files: ${result.newEvents} new events, ${result.units} units, ${result.skipped} skipped` +
             (result.empty ? ` (${result.empty} of them blank lines, headers or empty slots)` : '') +

@@ -10,7 +10,7 @@ import { incidentsCommand } from './incidents.js';
 import { sourcesCommand } from './sources.js';
 import { reportCommand } from './report.js';
 import { exportCommand } from './export.js';
-import { err, safeText } from './terminal.js';
+import { err, safeLine, safeText } from './terminal.js';
 
 async function main(argv: string[]): Promise<void> {
   let y: Argv = yargs(argv)
@@ -76,29 +76,29 @@ function environmentError(e: unknown): string | null {
 
 main(hideBin(process.argv)).catch((e: unknown) => {
   if (e instanceof CliError) {
-    err(`procforensics: ${safeText(e.message)}`);
+    err(`procforensics: ${safeLine(e.message)}`);
     if (e.exitCode === EXIT_CODES.usage) err(`Run 'procforensics --help' for usage.`);
     process.exitCode = e.exitCode;
   } else if (e instanceof UsageError) {
-    err(`procforensics: ${safeText(e.message)}`);
+    err(`procforensics: ${safeLine(e.message)}`);
     process.exitCode = EXIT_CODES.usage;
   } else if (e instanceof CaseBusyError) {
-    err(`procforensics: ${safeText(e.message)}`);
+    err(`procforensics: ${safeLine(e.message)}`);
     process.exitCode = EXIT_CODES.busy;
   } else if (e instanceof CaseDbError) {
     // The environment, not a bug: no case there yet, not a case, a newer or older schema.
-    err(`procforensics: ${safeText(e.message)}`);
+    err(`procforensics: ${safeLine(e.message)}`);
     process.exitCode = EXIT_CODES.usage;
   } else if (e instanceof ResourceError) {
-    err(`procforensics: ${safeText(e.message)}`);
+    err(`procforensics: ${safeLine(e.message)}`);
     process.exitCode = EXIT_CODES.failure;
   } else if (environmentError(e)) {
     // A file the command was told to write or read cannot be: the environment, not a bug.
-    err(`procforensics: ${safeText(environmentError(e)!)}`);
+    err(`procforensics: ${safeLine(environmentError(e)!)}`);
     process.exitCode = EXIT_CODES.usage;
   } else {
     const m = e instanceof Error ? e.message : String(e);
-    err(`procforensics: internal error: ${safeText(m)}`);
+    err(`procforensics: internal error: ${safeLine(m)}`);
     if (process.env.PROCFORENSICS_DEBUG && e instanceof Error) err(safeText(e.stack ?? ''));
     process.exitCode = EXIT_CODES.failure;
   }

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { listSources, listWarnings, openCaseDb } from '../index.js';
-import { out, safeText } from './terminal.js';
+import { out, safeLine } from './terminal.js';
 
 export function sourcesCommand(y: Argv): Argv {
   return y.command(
@@ -23,12 +23,12 @@ export function sourcesCommand(y: Argv): Argv {
         }
         out(['status', 'format', 'compression', 'units', 'stored', 'skipped', 'warnings', 'path'].join('\t'));
         for (const r of rows) {
-          out([r.status, r.format, r.compression, r.units, r.stored, r.skipped, r.warnings, safeText(r.path)].join('\t'));
+          out([r.status, r.format, r.compression, r.units, r.stored, r.skipped, r.warnings, safeLine(r.path)].join('\t'));
         }
         if (argv.warnings) {
           out('');
           for (const w of listWarnings(db)) {
-            out(`${safeText(w.path)}:${w.src_line ?? '-'} (offset ${w.src_offset ?? '-'}): ${safeText(w.message)}`);
+            out(`${safeLine(w.path)}:${w.src_line ?? '-'} (offset ${w.src_offset ?? '-'}): ${safeLine(w.message)}`);
           }
         }
       } finally {

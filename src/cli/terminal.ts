@@ -13,6 +13,14 @@ export function safeText(s: string | null | undefined): string {
   });
 }
 
+/**
+ * For what must stay one line or one field (a table row, a path, a message): newlines, carriage
+ * returns and tabs from the evidence (an archive entry may be named "a\nb") are escaped too.
+ */
+export function safeLine(s: string | null | undefined): string {
+  return safeText(s).replace(/[\t\n\r]/g, (c) => (c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
+
 export function out(line: string): void {
   process.stdout.write(line + '\n');
 }

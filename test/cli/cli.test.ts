@@ -101,6 +101,12 @@ describe.skipIf(!fs.existsSync(CLI))('procforensics CLI', () => {
     const out = run(['sources', '--db', 'case.db'], dir).stdout;
     expect(out).not.toMatch(/[\u202e\u200b]/);
     expect(out).toContain('gpj.\\u202eexe\\u200b');
+    // A file named with a newline and a tab keeps to one row of the listing.
+    fs.writeFileSync(path.join(dir, 'log', 'two\nrows\tand a tab'), 'not a log\n');
+    run(['ingest', 'log', '--db', 'case.db', '--quiet'], dir);
+    const rows = run(['sources', '--db', 'case.db'], dir).stdout.trim().split('\n');
+    expect(rows.filter((r) => r.includes('two\\nrows\\tand a tab'))).toHaveLength(1);
+    expect(rows.every((r) => r.split('\t').length === 8)).toBe(true);
   });
 
   it('answers -h and -V, and says what is wrong with the environment in one line, with the usage code', () => {
