@@ -23,12 +23,15 @@ const BLOCK = 512;
 
 /** The decompressed stream starts with a tar header (ustar or GNU magic at offset 257, valid checksum). */
 export function isTar(head: Buffer): boolean {
-  if (head.length < BLOCK) return false;
-  const magic = head.toString('latin1', 257, 262);
-  if (magic !== 'ustar') return false;
-  const stored = parseOctal(head.subarray(148, 156));
+  return head.length >= BLOCK && validHeader(head.subarray(0, BLOCK));
+}
+
+/** A 512-byte block is a tar header: "ustar" at 257 and the checksum (bytes summed, the checksum field as spaces) right. */
+function validHeader(h: Buffer): boolean {
+  if (h.toString('latin1', 257, 262) !== 'ustar') return false;
+  const stored = parseOctal(h.subarray(148, 156));
   let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : head[i]!;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
   return stored === sum;
 }
 
@@ -212,6 +215,9 @@ export async function listTar(file: string, limits?: DecodeLimits, memoryBytes =
     body = { left: size, pad, take: (b) => chunks.push(Buffer.from(b)), end: () => use(Buffer.concat(chunks)) };
   };
   const found = (name: string, f: Omit<FoundFile, 'path'>) => entries.push({ path: `${file}!${name}`, ...f });
+  /** Where a run of damaged headers began (null when reading normally), and what was passed over. */
+  let resyncFrom: number | null = null;
+  const headerDamage: string[] = [];
   /** Entries in the archive's order, for reading them in it (only set where reads decode from the start). */
   let seq = 0;
   /** The regular entry whose data is being passed (null between entries). */
@@ -301,6 +307,16 @@ export async function listTar(file: string, limits?: DecodeLimits, memoryBytes =
           ended = true; // the end-of-archive blocks
           break;
         }
+        if (!validHeader(h)) {
+          // A damaged header: its size cannot be trusted, so the blocks after it are searched for
+          // the next valid header (as GNU tar's "skipping to next header"); what lay between is lost.
+          resyncFrom ??= headerAt;
+          continue;
+        }
+        if (resyncFrom !== null) {
+          headerDamage.push(`tar header damaged at byte ${resyncFrom} of the archive: ${headerAt - resyncFrom} bytes passed over to the next valid header`);
+          resyncFrom = null;
+        }
         const size = parseOctal(h.subarray(124, 136));
         const pad = (BLOCK - (size % BLOCK)) % BLOCK;
         const type = String.fromCharCode(h[156]!);
@@ -375,7 +391,12 @@ export async function listTar(file: string, limits?: DecodeLimits, memoryBytes =
   // The entry the archive ends inside is read as far as it goes, and is damaged.
   const last = cut && left > 0 && reading !== null ? entries.find((e) => e.path === reading) : undefined;
   if (last) last.cut = `the archive ends inside this entry: ${last.size - left} of its ${last.size} bytes are there`;
-  const damage = dec.damage()?.message ?? (cut ? 'the archive ends inside an entry (cut short)' : null);
+  if (resyncFrom !== null) headerDamage.push(`tar header damaged at byte ${resyncFrom} of the archive: no valid header after it`);
+  // Every tar writer ends with zero blocks: an archive without them was cut between two entries,
+  // and whatever followed is gone without a trace but this.
+  else if (!ended && !cut && !dec.damage()) headerDamage.push('the archive ends without its end-of-archive blocks: it was cut short after its last entry');
+  const damage =
+    [...headerDamage, dec.damage()?.message ?? (cut ? 'the archive ends inside an entry (cut short)' : null)].filter(Boolean).join('; ') || null;
   const unregister = registerEntries(sources);
   return {
     entries,

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findIncidents, ingest, listSources, openCaseDb } from '../../src/index.js';
@@ -232,4 +233,66 @@ describe('tar archives as evidence', () => {
       h.close();
     }
   });
+});
+
+describe('damaged archives', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-tar-damage-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  // Three entries of known lines: every entry whose bytes the damage did not touch is stored whole.
+  const body = (k: number) => Buffer.from(Array.from({ length: 30 }, (_, i) => `2026-12-01T16:${String(i).padStart(2, '0')}:0${k}.000000-05:00 vm app[4${k}]: entry ${k} line ${i}\n`).join(''));
+  const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
+  const names = ['var/log/a.log', 'var/log/b.log', 'var/log/c.log'];
+  const parts = names.map((n, k) => Buffer.concat([tarHeader(n, body(k).length), pad(body(k))]));
+  const tar = Buffer.concat([...parts, Buffer.alloc(1024)]);
+  const spans = parts.map((p, k) => ({ from: parts.slice(0, k).reduce((a, x) => a + x.length, 0), to: parts.slice(0, k + 1).reduce((a, x) => a + x.length, 0) }));
+
+  it('a flipped byte, a cut or both never stop the rest: untouched entries whole, the archive damaged and said so', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: tar.length - 1 }),
+        fc.integer({ min: 1, max: 255 }),
+        fc.integer({ min: 512, max: tar.length }),
+        fc.boolean(),
+        async (at, xor, cutAt, gzip) => {
+          const bad = Buffer.from(tar.subarray(0, cutAt));
+          if (at < bad.length) bad[at] ^= xor;
+          const file = path.join(dir, `d${run++}.tar${gzip ? '.gz' : ''}`);
+          fs.writeFileSync(file, gzip ? zlib.gzipSync(bad) : bad);
+          const db = file + '.db';
+          const result = await ingest([file], { db });
+          const h = openCaseDb(db, { readonly: true });
+          try {
+            const byPath = new Map(listSources(h).map((s) => [s.path, s]));
+            for (const s of byPath.values()) expect(s.stored + s.skipped, s.path).toBe(s.units);
+            const archive = byPath.get(file);
+            // The first header damaged: the file is no tar any more, and is listed as what it is.
+            if (at < 512) return;
+            expect(archive?.format).toBe('tar');
+            spans.forEach((sp, k) => {
+              const touched = (at >= sp.from && at < sp.to) || cutAt < sp.to;
+              if (touched) return;
+              expect(byPath.get(`${file}!${names[k]}`), `entry ${k} untouched (flip at ${at}, cut at ${cutAt})`).toMatchObject({ status: 'ok', stored: 30, warnings: 0 });
+            });
+            // A flipped header byte fails its checksum; a cut before the first end block leaves the
+            // archive unterminated. Both are said. (A flipped data byte is not detectable: tar keeps
+            // no checksum of data.)
+            const end = spans[2]!.to;
+            const headerFlip = at < cutAt && (spans.some((sp) => at >= sp.from && at < sp.from + 512) || (at >= end && at < end + 512));
+            const unterminated = cutAt < end + 512;
+            if (headerFlip || unterminated) expect(archive?.status, `flip at ${at}, cut at ${cutAt}`).toBe('damaged');
+            if (!headerFlip && !unterminated) expect(archive?.status, `flip at ${at}, cut at ${cutAt}`).toBe('archive');
+            expect(result.damaged > 0).toBe(archive?.status === 'damaged' || [...byPath.values()].some((x) => x.status === 'damaged'));
+          } finally {
+            h.close();
+          }
+        },
+      ),
+      { numRuns: 40, seed: 20261202 },
+    );
+  }, 120_000);
 });
