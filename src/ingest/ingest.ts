@@ -325,6 +325,8 @@ interface Job {
   quick?: string | null;
   /** A line-numbered excerpt: the numbers are cut off before parsing (src/sources/numbered.ts). */
   numbered?: boolean;
+  /** Why reading its first bytes stopped, when it did (damage), for a file no format claims. */
+  unreadable?: string | null;
 }
 
 async function planJobs(files: FoundFile[]): Promise<Job[]> {
@@ -358,9 +360,11 @@ async function detectFile(file: FoundFile): Promise<Omit<Job, 'rotation' | 'rank
   let compression: Compression = 'none';
   let recordSize = 0;
   let numbered = false;
+  let unreadable: string | null = null;
   if (file.kind === 'file') {
     const head = await readHead(path);
     compression = head.compression;
+    unreadable = head.damage;
     probe = {
       head: head.bytes,
       name: stripCompressionSuffix(path.slice(path.lastIndexOf('/') + 1)),
@@ -386,7 +390,7 @@ async function detectFile(file: FoundFile): Promise<Omit<Job, 'rotation' | 'rank
       file.note = `sparse file: ${file.size} bytes apparent, ${file.allocated} allocated; not read`;
     }
   }
-  return { file, format, probe: numbered && probe ? unnumberedProbe(probe) : probe, compression, recordSize, numbered };
+  return { file, format, probe: numbered && probe ? unnumberedProbe(probe) : probe, compression, recordSize, numbered, unreadable };
 }
 
 /** The host's zone from `etc/timezone` (its first line) or the `etc/localtime` link's zoneinfo target. */
@@ -559,11 +563,13 @@ const ARCHIVE_NAME = /\.(?:tar(?:\.(?:gz|xz|bz2|zst|zstd|lz4))?|tgz|txz|tbz2?|tz
  */
 async function mayBeArchive(f: FoundFile, depth: number): Promise<boolean> {
   if (depth === 0 || ARCHIVE_NAME.test(f.path)) return true;
-  const head = await byteSource(f.path).read(0, 262);
+  const head = await byteSource(f.path)
+    .read(0, 262)
+    .catch(() => Buffer.alloc(0));
   return isZip(head) || head.toString('latin1', 257, 262) === 'ustar';
 }
 
-async function readHead(path: string): Promise<{ bytes: Buffer; compression: Compression }> {
+async function readHead(path: string): Promise<{ bytes: Buffer; compression: Compression; damage: string | null }> {
   const dec = await openDecoded(path);
   const parts: Buffer[] = [];
   let n = 0;
@@ -578,7 +584,7 @@ async function readHead(path: string): Promise<{ bytes: Buffer; compression: Com
   } finally {
     await it.return?.(undefined);
   }
-  return { bytes: Buffer.concat(parts).subarray(0, PROBE_BYTES), compression: dec.compression };
+  return { bytes: Buffer.concat(parts).subarray(0, PROBE_BYTES), compression: dec.compression, damage: n < PROBE_BYTES ? (dec.damage()?.message ?? null) : null };
 }
 
 function unchangedSummary(existing: SourceRow, job: Job): SourceSummary {
@@ -599,17 +605,26 @@ function unchangedSummary(existing: SourceRow, job: Job): SourceSummary {
 const QUICK_SPAN = 1 << 20;
 
 /** sha256 of the size, the first MiB and the last MiB of a file. */
-async function quickSha256(path: string, size: number): Promise<string> {
+async function quickSha256(path: string, size: number): Promise<string | null> {
   const h = crypto.createHash('sha256').update(String(size) + '\n');
   const src = byteSource(path);
-  h.update(await src.read(0, Math.min(QUICK_SPAN, size)));
-  if (size > QUICK_SPAN) h.update(await src.read(Math.max(QUICK_SPAN, size - QUICK_SPAN), QUICK_SPAN));
+  try {
+    h.update(await src.read(0, Math.min(QUICK_SPAN, size)));
+    if (size > QUICK_SPAN) h.update(await src.read(Math.max(QUICK_SPAN, size - QUICK_SPAN), QUICK_SPAN));
+  } catch {
+    return null; // unreadable in part (an I/O error, a damaged zip entry): the full read says how
+  }
   return h.digest('hex');
 }
 
+/** sha256 of the stored bytes; of those that could be read, when reading fails part way (the parse then says where). */
 async function sha256File(path: string): Promise<string> {
   const h = crypto.createHash('sha256');
-  for await (const chunk of byteSource(path).stream()) h.update(chunk as Buffer);
+  try {
+    for await (const chunk of byteSource(path).stream()) h.update(chunk as Buffer);
+  } catch {
+    /* the bytes before the failure are hashed; the parse records the damage */
+  }
   return h.digest('hex');
 }
 
@@ -701,6 +716,10 @@ async function ingestOne(db: Db, job: Job, opts: IngestOptions, progress: Ingest
     return unchangedSummary(existing, job);
   }
   const sha = sparseHuge ? null : (f.sha256 ?? (await sha256File(f.path)));
+  if (!job.format && job.unreadable && !job.probe?.head.length) {
+    // Not one byte could be decoded (a zip entry damaged at its start): damage, not an unknown format.
+    return listOnly(db, job, 'damaged', 'unknown', `nothing of it could be read: ${job.unreadable}`, sha);
+  }
   if (!job.format) {
     const note = f.note ?? `no format recognised this file (first bytes: ${describeHead(job.probe?.head)})`;
     return listOnly(db, job, 'unknown-format', 'unknown', note, sha, !f.optional);

@@ -34,8 +34,11 @@ export function detectCompression(magic: Buffer): Compression {
   return 'none';
 }
 
+/** The first 8 stored bytes; none when even they cannot be read (the read that follows says why). */
 export async function readMagic(path: string): Promise<Buffer> {
-  return byteSource(path).read(0, 8);
+  return byteSource(path)
+    .read(0, 8)
+    .catch(() => Buffer.alloc(0));
 }
 
 /** The mtime written in a gzip header (seconds), 0 when absent. */

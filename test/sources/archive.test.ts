@@ -250,6 +250,29 @@ describe('damaged archives', () => {
   const tar = Buffer.concat([...parts, Buffer.alloc(1024)]);
   const spans = parts.map((p, k) => ({ from: parts.slice(0, k).reduce((a, x) => a + x.length, 0), to: parts.slice(0, k + 1).reduce((a, x) => a + x.length, 0) }));
 
+  it('a zip entry whose deflate stream is damaged is damaged; the other entries are read', async () => {
+    const data = Buffer.concat(Array.from({ length: 4 }, () => fs.readFileSync(path.join(SAMPLE, 'var/log/kern.log'))));
+    const zip = makeZip([
+      { name: 'var/log/a.log', data, deflate: true },
+      { name: 'var/log/b.log', data, deflate: true },
+    ]);
+    zip[30 + 'var/log/a.log'.length + 40] ^= 0xff; // inside a.log's deflate data, near its start
+    const file = path.join(dir, 'damaged.zip');
+    fs.writeFileSync(file, zip);
+    const result = await ingest([file], { db: path.join(dir, 'damaged-zip.db') });
+    expect(result.damaged).toBe(1);
+    const h = openCaseDb(path.join(dir, 'damaged-zip.db'), { readonly: true });
+    try {
+      const byPath = new Map(listSources(h).map((s) => [s.path, s]));
+      expect(byPath.get(`${file}!var/log/a.log`)).toMatchObject({ status: 'damaged' });
+      expect(byPath.get(`${file}!var/log/b.log`)).toMatchObject({ status: 'ok', stored: data.toString().trim().split('\n').length, warnings: 0 });
+      const why = h.prepare(`SELECT message FROM warnings w JOIN sources s ON s.id = w.source_id WHERE s.path = ?`).pluck().all(`${file}!var/log/a.log`) as string[];
+      expect(why.join(' ')).toMatch(/invalid|incorrect|damaged/);
+    } finally {
+      h.close();
+    }
+  });
+
   it('a flipped byte, a cut or both never stop the rest: untouched entries whole, the archive damaged and said so', async () => {
     let run = 0;
     await fc.assert(
