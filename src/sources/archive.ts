@@ -412,9 +412,14 @@ export async function listTar(file: string, limits?: DecodeLimits, memoryBytes =
 }
 
 // Zip archives (PKZIP APPNOTE 6.3.x §4.3): the central directory at the end lists every entry with
-// its local header's offset; entries are stored (method 0) or deflated (method 8). ZIP64 and
-// other methods are named in the archive's note and not read.
+// its local header's offset; entries are stored (method 0) or deflated (method 8); other methods
+// are named in the archive's note and not read. ZIP64 (§4.3.14-15, §4.5.3: archives past 4 GiB or
+// 65,535 entries) keeps the real counts, sizes and offsets in a ZIP64 end record, found through its
+// locator just before the end record, and in each entry's 0x0001 extra field, in the order
+// uncompressed size, compressed size, local header offset, for the fields saturated at 0xFFFFFFFF.
 const EOCD = 0x06054b50;
+const ZIP64_EOCD = 0x06064b50;
+const ZIP64_LOCATOR = 0x07064b50;
 const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
 const S_IFMT = 0o170000;
@@ -447,24 +452,40 @@ export async function listZip(file: string, limits: DecodeLimits): Promise<Archi
       }
     }
     if (e < 0) throw new Error('no end of central directory record: the zip is cut short');
-    const count = tail.readUInt16LE(e + 10);
-    const cdSize = tail.readUInt32LE(e + 12);
-    const cdOffset = tail.readUInt32LE(e + 16);
-    if (count === 0xffff || cdOffset === 0xffffffff) throw new Error('a ZIP64 archive, not read');
+    let count = tail.readUInt16LE(e + 10);
+    let cdSize = tail.readUInt32LE(e + 12);
+    let cdOffset = tail.readUInt32LE(e + 16);
+    if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
+      const loc = e - 20;
+      if (loc < 0 || tail.readUInt32LE(loc) !== ZIP64_LOCATOR) throw new Error('a ZIP64 archive whose ZIP64 end locator is missing');
+      const rec = await archive.read(Number(tail.readBigUInt64LE(loc + 8)), 56);
+      if (rec.length < 56 || rec.readUInt32LE(0) !== ZIP64_EOCD) throw new Error('a ZIP64 archive whose ZIP64 end record is damaged');
+      count = Number(rec.readBigUInt64LE(32));
+      cdSize = Number(rec.readBigUInt64LE(40));
+      cdOffset = Number(rec.readBigUInt64LE(48));
+    }
     const cd = await archive.read(cdOffset, cdSize);
     for (let at = 0, n = 0; n < count && at + 46 <= cd.length; n++) {
       if (cd.readUInt32LE(at) !== CENTRAL) throw new Error(`central directory damaged at entry ${n + 1}`);
       const method = cd.readUInt16LE(at + 10);
-      const csize = cd.readUInt32LE(at + 20);
-      const usize = cd.readUInt32LE(at + 24);
+      let csize = cd.readUInt32LE(at + 20);
+      let usize = cd.readUInt32LE(at + 24);
       const nameLen = cd.readUInt16LE(at + 28);
       const extraLen = cd.readUInt16LE(at + 30);
       const commentLen = cd.readUInt16LE(at + 32);
       const mode = cd.readUInt32LE(at + 38) >>> 16;
       const dosTime = cd.readUInt16LE(at + 12);
       const dosDate = cd.readUInt16LE(at + 14);
-      const local = cd.readUInt32LE(at + 42);
+      let local = cd.readUInt32LE(at + 42);
       const rawName = cd.toString('utf8', at + 46, at + 46 + nameLen);
+      if (usize === 0xffffffff || csize === 0xffffffff || local === 0xffffffff) {
+        const z = zip64Extra(cd.subarray(at + 46 + nameLen, at + 46 + nameLen + extraLen));
+        if (z) {
+          if (usize === 0xffffffff) usize = z.next() ?? usize;
+          if (csize === 0xffffffff) csize = z.next() ?? csize;
+          if (local === 0xffffffff) local = z.next() ?? local;
+        }
+      }
       at += 46 + nameLen + extraLen + commentLen;
       if (rawName.endsWith('/')) continue;
       const name = safeName(rawName);
@@ -519,6 +540,21 @@ export async function listZip(file: string, limits: DecodeLimits): Promise<Archi
   }
   const unregister = registerEntries(sources);
   return { entries, files, skipped, damage, dispose: unregister };
+}
+
+/** The 64-bit values of an entry's ZIP64 extra field (header id 0x0001), one by one; null without one. */
+function zip64Extra(extra: Buffer): { next(): number | null } | null {
+  for (let i = 0; i + 4 <= extra.length; ) {
+    const id = extra.readUInt16LE(i);
+    const len = extra.readUInt16LE(i + 2);
+    if (id === 0x0001) {
+      let k = i + 4;
+      const end = Math.min(extra.length, i + 4 + len);
+      return { next: () => (k + 8 <= end ? Number(extra.readBigUInt64LE((k += 8) - 8)) : null) };
+    }
+    i += 4 + len;
+  }
+  return null;
 }
 
 /** Fails the read when an entry inflates past the size its directory entry declared (a lying bomb). */

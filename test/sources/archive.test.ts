@@ -130,6 +130,12 @@ describe('tar archives as evidence', () => {
     const tree = await incidentsOf([root], path.join(dir, 'tree-log.db'));
     const got = await incidentsOf([zip], path.join(dir, 'zip.db'));
     expect(verdicts(got.incidents)).toEqual(verdicts(tree.incidents));
+    // The same as ZIP64, as a writer makes it past 4 GiB: counts, sizes and offsets in ZIP64 fields.
+    const zip64 = path.join(dir, 'varlog64.zip');
+    fs.writeFileSync(zip64, makeZip(names.map((name, k) => ({ name, data: fs.readFileSync(path.join(SAMPLE, name)), deflate: k % 2 === 0 })), { zip64: true }));
+    const got64 = await incidentsOf([zip64], path.join(dir, 'zip64.db'));
+    expect(verdicts(got64.incidents)).toEqual(verdicts(tree.incidents));
+    expect(got64.sources.filter((s) => s.path.startsWith(`${zip64}!`)).length).toBe(names.length);
     expect(got.sources.find((s) => s.path === zip)).toMatchObject({ format: 'zip', status: 'archive' });
     expect(got.sources.find((s) => s.path === `${zip}!var/log/kern.log.1.xz`)).toMatchObject({ format: 'syslog', compression: 'xz', status: 'ok' });
   }, 60_000);
