@@ -160,7 +160,7 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
       const ev = getMeta(db, 'tz_evidence');
       if (!opts.tz && ev) opts = { ...opts, tz: ev.slice(0, ev.indexOf(' ')), tzFrom: ev.slice(ev.indexOf('(') + 1, -1) };
     } else {
-      const expanded = await expandArchives(db, inputFiles, decodeLimits(opts), archives, opts.archiveMemoryBytes);
+      const expanded = await expandArchives(db, inputFiles, decodeLimits(opts), archives, opts.archiveMemoryBytes, opts.onProgress);
       // A sosreport among them: its logs are read, the rest counted (src/sources/sosreport.ts).
       const sos = selectSosReports(expanded);
       const files = sos.files;
@@ -424,7 +424,14 @@ async function evidenceZone(files: readonly FoundFile[]): Promise<{ tz: string; 
  * entries stand in the list under `archive!entry` names, read from the archive itself
  * (src/sources/bytes.ts); the archive is listed with what was read of it.
  */
-async function expandArchives(db: Db, files: FoundFile[], limits: DecodeLimits, out: ArchiveListing[], memoryBytes?: number): Promise<FoundFile[]> {
+async function expandArchives(
+  db: Db,
+  files: FoundFile[],
+  limits: DecodeLimits,
+  out: ArchiveListing[],
+  memoryBytes?: number,
+  onProgress?: (p: IngestProgress) => void,
+): Promise<FoundFile[]> {
   const result: FoundFile[] = [];
   const queue = files.map((f) => ({ f, depth: 0 }));
   while (queue.length) {
@@ -437,7 +444,10 @@ async function expandArchives(db: Db, files: FoundFile[], limits: DecodeLimits, 
       result.push(f);
       continue;
     }
-    const x = zip ? await listZip(f.path, limits) : await listTar(f.path, limits, memoryBytes);
+    // Listing a large compressed tar decodes it once: the progress shows how far, before any file is.
+    const listing = (bytesDone: number) =>
+      onProgress?.({ filesDone: 0, filesTotal: 1, bytesDone, bytesTotal: f.size, unitsDone: 0, current: `${path.basename(f.path)} (listing the archive)` });
+    const x = zip ? await listZip(f.path, limits) : await listTar(f.path, limits, memoryBytes, onProgress ? listing : undefined);
     out.push(x);
     // An archive inside it (a ticket's .zip holding a sosreport's .tar.xz) is read as a tree in turn.
     queue.unshift(...x.entries.map((e) => ({ f: e, depth: depth + 1 })));

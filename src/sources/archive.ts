@@ -188,7 +188,7 @@ class ArchiveCursor {
  * Lists a tar archive (any compression) as a tree of byte sources, in one pass. `memoryBytes`
  * lowers the budget of compressed-tar entries kept in memory (0: every entry read by the cursor).
  */
-export async function listTar(file: string, limits?: DecodeLimits, memoryBytes = RETAIN_TOTAL): Promise<ArchiveListing> {
+export async function listTar(file: string, limits?: DecodeLimits, memoryBytes = RETAIN_TOTAL, onRead?: (compressedBytes: number) => void): Promise<ArchiveListing> {
   const dec = await openDecoded(file, limits);
   // A plain tar with random access has its entries as ranges; one that can only be decoded from
   // its start (compressed, or itself an inflated zip entry) is read as a compressed tar is.
@@ -280,6 +280,7 @@ export async function listTar(file: string, limits?: DecodeLimits, memoryBytes =
   try {
     for await (const chunk of dec.chunks) {
       if (ended) break;
+      onRead?.(dec.consumed());
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       let at = 0;
       while (at < pending.length && !ended) {
