@@ -705,7 +705,12 @@ function listOnly(db: Db, job: Job, status: string, format: string, note: string
 
 async function ingestOne(db: Db, job: Job, opts: IngestOptions, progress: IngestProgress): Promise<SourceSummary> {
   const f = job.file;
-  if (f.kind !== 'file') return listOnly(db, job, f.kind, f.kind, f.note, null);
+  if (f.kind !== 'file') {
+    // A link or device listed before, as it is now, is unchanged: it does not make a rerun redo the whole-case passes.
+    const was = db.prepare(`SELECT * FROM sources WHERE path = ?`).get(f.path) as SourceRow | undefined;
+    if (was && was.status === f.kind && f.kind !== 'unreadable' && (db.prepare(`SELECT note FROM sources WHERE id = ?`).pluck().get(was.id) ?? null) === f.note) return unchangedSummary(was, job);
+    return listOnly(db, job, f.kind, f.kind, f.note, null);
+  }
   // A huge sparse file (a lastlog with uid 4294967294 is ~1 TiB of holes) is not hashed: reading
   // its holes would take hours. It is identified by size and mtime instead, and the manifest says so.
   const sparseHuge = f.size > SPARSE_HASH_LIMIT && f.allocated < f.size / 8;

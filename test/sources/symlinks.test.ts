@@ -93,6 +93,17 @@ describe('a sosreport-like tree', () => {
       } finally {
         h.close();
       }
+      // A rerun finds the link as it was: everything unchanged, so the whole-case passes are not redone.
+      const derivedAt = () => {
+        const x = openCaseDb(db, { readonly: true });
+        const v = x.prepare(`SELECT value FROM meta WHERE key = 'derived_at'`).pluck().get();
+        x.close();
+        return v;
+      };
+      const before = derivedAt();
+      const again = await ingest([sos], { db });
+      expect(again.sources.map((s) => s.status)).toEqual(again.sources.map(() => 'unchanged'));
+      expect(derivedAt()).toBe(before);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
