@@ -153,47 +153,50 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
     const found = await discover(inputs);
     const dbReal = safeRealpath(opts.db);
     const inputFiles = found.filter((f) => f.path !== dbReal && !f.path.startsWith(dbReal + '-'));
-    // A rerun over archives stored before and unchanged does not decode them again.
-    const reused = opts.verify ? null : await unchangedArchiveRun(db, inputFiles);
-    let jobs: Job[] = [];
-    if (reused) {
+    // An archive stored before and unchanged is not decoded again: its entries' rows stand (reused).
+    const reused: SourceSummary[] = [];
+    const expanded = await expandArchives(db, inputFiles, decodeLimits(opts), archives, {
+      memoryBytes: opts.archiveMemoryBytes,
+      onProgress: opts.onProgress,
+      reuse: !opts.verify,
+      reused,
+    });
+    // A sosreport among them: its logs are read, the rest counted (src/sources/sosreport.ts).
+    const sos = selectSosReports(expanded);
+    const files = sos.files;
+    const timeFiles = sos.reports.flatMap((r) => [...r.timeFiles.values()]);
+    // The host's own zone, when the evidence carries it (a sosreport's etc/timezone or its
+    // etc/localtime link): used for local stamps when --tz is not given.
+    if (!opts.tz) {
+      const zone = await evidenceZone([...files, ...timeFiles]);
       const ev = getMeta(db, 'tz_evidence');
-      if (!opts.tz && ev) opts = { ...opts, tz: ev.slice(0, ev.indexOf(' ')), tzFrom: ev.slice(ev.indexOf('(') + 1, -1) };
-    } else {
-      const expanded = await expandArchives(db, inputFiles, decodeLimits(opts), archives, opts.archiveMemoryBytes, opts.onProgress);
-      // A sosreport among them: its logs are read, the rest counted (src/sources/sosreport.ts).
-      const sos = selectSosReports(expanded);
-      const files = sos.files;
-      const timeFiles = sos.reports.flatMap((r) => [...r.timeFiles.values()]);
-      // The host's own zone, when the evidence carries it (a sosreport's etc/timezone or its
-      // etc/localtime link): used for local stamps when --tz is not given.
-      if (!opts.tz) {
-        const zone = await evidenceZone([...files, ...timeFiles]);
-        if (zone) {
-          opts = { ...opts, tz: zone.tz, tzFrom: zone.from };
-          setMeta(db, 'tz_evidence', `${zone.tz} (${zone.from})`);
-        }
+      if (zone) {
+        opts = { ...opts, tz: zone.tz, tzFrom: zone.from };
+        setMeta(db, 'tz_evidence', `${zone.tz} (${zone.from})`);
+      } else if (reused.length && ev) {
+        // Said by an archive not read again this time.
+        opts = { ...opts, tz: ev.slice(0, ev.indexOf(' ')), tzFrom: ev.slice(ev.indexOf('(') + 1, -1) };
       }
-      const bundles: Array<{ prefix: string; told: BundleTimes }> = [];
-      for (const rep of sos.reports) bundles.push({ prefix: rep.prefix, told: await recordSosReport(db, rep, opts.tz ?? null) });
-      for (const scc of findSupportconfigs(files)) {
-        const told = await recordSupportconfig(db, scc);
-        bundles.push({ prefix: scc.prefix, told });
-        if (!opts.tz && told.zone) {
-          opts = { ...opts, tz: told.zone.tz, tzFrom: told.zone.from };
-          setMeta(db, 'tz_evidence', `${told.zone.tz} (${told.zone.from})`);
-        }
-      }
-      for (const { prefix, told } of bundles) {
-        if (told.collected_ms !== null) for (const f of files) if (f.path.startsWith(prefix)) f.collected_ms = told.collected_ms;
-        if (told.boot && !opts.bootTime) setMeta(db, 'boot_evidence', JSON.stringify(told.boot));
-      }
-      jobs = await planJobs(files);
     }
+    const bundles: Array<{ prefix: string; told: BundleTimes }> = [];
+    for (const rep of sos.reports) bundles.push({ prefix: rep.prefix, told: await recordSosReport(db, rep, opts.tz ?? null) });
+    for (const scc of findSupportconfigs(files)) {
+      const told = await recordSupportconfig(db, scc);
+      bundles.push({ prefix: scc.prefix, told });
+      if (!opts.tz && told.zone) {
+        opts = { ...opts, tz: told.zone.tz, tzFrom: told.zone.from };
+        setMeta(db, 'tz_evidence', `${told.zone.tz} (${told.zone.from})`);
+      }
+    }
+    for (const { prefix, told } of bundles) {
+      if (told.collected_ms !== null) for (const f of files) if (f.path.startsWith(prefix)) f.collected_ms = told.collected_ms;
+      if (told.boot && !opts.bootTime) setMeta(db, 'boot_evidence', JSON.stringify(told.boot));
+    }
+    const jobs = await planJobs(files);
     // A damaged archive (cut short, its compression broken) counts as a damaged input of its own.
     const damagedArchives = archives.filter((a) => a.damage).length;
     const result: IngestResult = {
-      files: jobs.length + (reused?.length ?? 0),
+      files: jobs.length + reused.length,
       newEvents: 0,
       units: 0,
       skipped: 0,
@@ -213,7 +216,7 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
       unitsDone: 0,
       current: null,
     };
-    for (const summary of reused ?? []) {
+    for (const summary of reused) {
       opts.onFile?.(summary);
       tally(result, summary);
     }
@@ -278,31 +281,27 @@ function tally(result: IngestResult, summary: SourceSummary): void {
 }
 
 /**
- * When every input is an archive stored before, whole, and unchanged (size, mtime, first and last
- * MiB, as for any file), the summaries of its entries as stored, else null: a rerun over a tarball
- * then takes the time of hashing two MiB of it, not of decoding it. --verify reads it all again.
+ * The entries of an archive stored before, whole, and unchanged (size, mtime, first and last MiB,
+ * as for any file), as unchanged summaries of their stored rows; null when it must be read. A
+ * rerun over a tarball then takes the time of hashing two MiB of it, not of decoding it.
  */
-async function unchangedArchiveRun(db: Db, found: readonly FoundFile[]): Promise<SourceSummary[] | null> {
-  if (!found.length || found.some((f) => f.kind !== 'file')) return null;
-  const archiveRow = db.prepare(`SELECT bytes, mtime_ms, quick_sha256, status FROM sources WHERE path = ?`);
-  const entryRows = db.prepare(
-    `SELECT path, format, compression, status, units, stored, skipped, empty_units, warnings FROM sources
-     WHERE substr(path, 1, ?) = ? AND status NOT IN ('replaced', 'ingesting')`,
-  );
-  const out: SourceSummary[] = [];
-  for (const f of found) {
-    const row = archiveRow.get(f.path) as { bytes: number; mtime_ms: number | null; quick_sha256: string | null; status: string } | undefined;
-    if (!row || row.status !== 'archive' || row.bytes !== f.size || row.mtime_ms === null || Math.abs(row.mtime_ms - f.mtime_ms) >= 1 || !row.quick_sha256) return null;
-    if (row.quick_sha256 !== (await quickSha256(f.path, f.size))) return null;
-    const rows = entryRows.all(f.path.length + 1, f.path + '!') as Array<SourceSummary & { empty_units: number }>;
-    // Anything damaged is read again (a file a cap cut resumes); an archive inside or a sosreport's own row is no source of lines.
-    if (!rows.length || rows.some((r) => r.status === 'damaged')) return null;
-    for (const r of rows) {
-      if (r.status === 'archive' || r.status === 'sosreport' || r.status === 'supportconfig') continue;
-      out.push({ path: r.path, format: r.format, compression: r.compression, status: 'unchanged', units: r.units, stored: r.stored, skipped: r.skipped, empty: r.empty_units, warnings: r.warnings, newEvents: 0 });
-    }
-  }
-  return out;
+async function reuseArchive(db: Db, f: FoundFile): Promise<SourceSummary[] | null> {
+  const row = db.prepare(`SELECT bytes, mtime_ms, quick_sha256, status FROM sources WHERE path = ?`).get(f.path) as
+    | { bytes: number; mtime_ms: number | null; quick_sha256: string | null; status: string }
+    | undefined;
+  if (!row || row.status !== 'archive' || row.bytes !== f.size || row.mtime_ms === null || Math.abs(row.mtime_ms - f.mtime_ms) >= 1 || !row.quick_sha256) return null;
+  if (row.quick_sha256 !== (await quickSha256(f.path, f.size))) return null;
+  const rows = db
+    .prepare(
+      `SELECT path, format, compression, status, units, stored, skipped, empty_units, warnings FROM sources
+       WHERE substr(path, 1, ?) = ? AND status NOT IN ('replaced', 'ingesting')`,
+    )
+    .all(f.path.length + 1, f.path + '!') as Array<SourceSummary & { empty_units: number }>;
+  // Anything damaged is read again (a file a cap cut resumes); an archive inside or a bundle's own row is no source of lines.
+  if (!rows.length || rows.some((r) => r.status === 'damaged')) return null;
+  return rows
+    .filter((r) => r.status !== 'archive' && r.status !== 'sosreport' && r.status !== 'supportconfig')
+    .map((r) => ({ path: r.path, format: r.format, compression: r.compression, status: 'unchanged', units: r.units, stored: r.stored, skipped: r.skipped, empty: r.empty_units, warnings: r.warnings, newEvents: 0 }));
 }
 
 function safeRealpath(p: string): string {
@@ -429,13 +428,18 @@ async function expandArchives(
   files: FoundFile[],
   limits: DecodeLimits,
   out: ArchiveListing[],
-  memoryBytes?: number,
-  onProgress?: (p: IngestProgress) => void,
+  how: { memoryBytes?: number; onProgress?: (p: IngestProgress) => void; reuse: boolean; reused: SourceSummary[] },
 ): Promise<FoundFile[]> {
+  const { memoryBytes, onProgress } = how;
   const result: FoundFile[] = [];
   const queue = files.map((f) => ({ f, depth: 0 }));
   while (queue.length) {
     const { f, depth } = queue.shift()!;
+    const again = depth === 0 && how.reuse && f.kind === 'file' ? await reuseArchive(db, f) : null;
+    if (again) {
+      how.reused.push(...again);
+      continue;
+    }
     // One probe per file (planJobs reads it again for detection; keeping every head between the two
     // would hold 64 KiB per file of a large tree). A zip is not wrapped in a compression layer.
     const head = f.kind === 'file' && f.size > 0 && depth <= MAX_ARCHIVE_NESTING && (await mayBeArchive(f, depth)) ? await readHead(f.path) : null;
@@ -456,7 +460,7 @@ async function expandArchives(
       (x.skipped.length ? `; not read: ${x.skipped.slice(0, 5).join('; ')}${x.skipped.length > 5 ? `; … ${x.skipped.length - 5} more` : ''}` : '') +
       (x.damage ? `; ${x.damage}: the entries before it were read` : '');
     const status = x.damage ? 'damaged' : 'archive';
-    // Its size, mtime and quick hash: a rerun over the same archive alone skips the decoding (unchangedArchiveRun).
+    // Its size, mtime and quick hash: a rerun over the same archive skips the decoding (reuseArchive).
     const quick = depth === 0 ? await quickSha256(f.path, f.size) : null;
     db.prepare(
       `INSERT INTO sources (path, format, compression, bytes, units, stored, skipped, warnings, status, mtime_ms, note, ingested_at_ms, quick_sha256)

@@ -114,6 +114,32 @@ describe('tar archives as evidence', () => {
     fs.rmSync(scratch, { recursive: true });
   }, 120_000);
 
+  it.skipIf(!hasTar)('a rerun with a changed tree beside an unchanged archive reads the tree only, to the result of a fresh ingest', async () => {
+    const archive = path.join(dir, 'rerun.tar.gz');
+    expect(spawnSync('tar', ['-czf', archive, '-C', SAMPLE, 'var']).status).toBe(0);
+    const extra = path.join(dir, 'rerun-extra');
+    fs.mkdirSync(extra, { recursive: true });
+    const db = path.join(dir, 'rerun.db');
+    await ingest([archive, extra], { db });
+    fs.writeFileSync(path.join(extra, 'syslog'), '2026-12-01T17:00:00.000000-05:00 vm app[99]: written after the first ingest\n');
+    const listed: string[] = [];
+    const again = await ingest([archive, extra], { db, onProgress: (p) => p.current?.endsWith('(listing the archive)') && listed.push(p.current) });
+    expect(listed).toEqual([]); // the archive was not decoded again
+    expect(again.newEvents).toBe(1);
+    expect(again.unchanged).toBe(again.files - 1);
+    const fresh = path.join(dir, 'rerun-fresh.db');
+    await ingest([archive, extra], { db: fresh });
+    const of = (file: string) => {
+      const h = openCaseDb(file, { readonly: true });
+      try {
+        return { verdicts: verdicts(findIncidents(h)), sources: listSources(h).map((x) => [x.path, x.units, x.stored]) };
+      } finally {
+        h.close();
+      }
+    };
+    expect(of(db)).toEqual(of(fresh));
+  }, 60_000);
+
   it('a .zip of the sample (stored and deflated entries) gives the incidents of the tree', async () => {
     const root = path.join(SAMPLE, 'var/log');
     const names: string[] = [];
