@@ -8,7 +8,7 @@ import { discover, type FoundFile } from '../sources/discover.js';
 import { DEFAULT_DECODE_LIMITS, openDecoded, gzipHeaderMtime, type Compression, type DecodeLimits } from '../sources/decompress.js';
 import { listTar, listZip, isTar, isZip, type ArchiveListing } from '../sources/archive.js';
 import { byteSource, releaseEntry } from '../sources/bytes.js';
-import { commandOutput, findSupportconfigs, parseDateUtc, parseTimedatectl, parseUptime, selectSosReports, type SosReport, type Supportconfig } from '../sources/sosreport.js';
+import { commandOutput, findSupportconfigs, parseDate, parseDateUtc, parseTimedatectl, parseUptime, selectSosReports, type SosReport, type Supportconfig } from '../sources/sosreport.js';
 import path from 'node:path';
 import { orderRotations, stripCompressionSuffix, type Rotation } from '../sources/rotation.js';
 import { oneByOne, splitLineBatches, splitRecordBatches } from '../sources/units.js';
@@ -168,25 +168,16 @@ export async function ingest(inputs: string[], given: IngestOptions): Promise<In
     // The host's own zone, when the evidence carries it (a sosreport's etc/timezone or its
     // etc/localtime link): used for local stamps when --tz is not given.
     if (!opts.tz) {
-      const zone = await evidenceZone([...files, ...timeFiles]);
-      const ev = getMeta(db, 'tz_evidence');
-      if (zone) {
-        opts = { ...opts, tz: zone.tz, tzFrom: zone.from };
-        setMeta(db, 'tz_evidence', `${zone.tz} (${zone.from})`);
-      } else if (reused.length && ev) {
-        // Said by an archive not read again this time.
-        opts = { ...opts, tz: ev.slice(0, ev.indexOf(' ')), tzFrom: ev.slice(ev.indexOf('(') + 1, -1) };
-      }
+      // Else what an archive not read again this time said of it.
+      const zone = (await evidenceZone([...files, ...timeFiles])) ?? (reused.length ? storedZone(db) : null);
+      if (zone) opts = useZone(db, opts, zone);
     }
     const bundles: Array<{ prefix: string; told: BundleTimes }> = [];
     for (const rep of sos.reports) bundles.push({ prefix: rep.prefix, told: await recordSosReport(db, rep, opts.tz ?? null) });
     for (const scc of findSupportconfigs(files)) {
       const told = await recordSupportconfig(db, scc);
       bundles.push({ prefix: scc.prefix, told });
-      if (!opts.tz && told.zone) {
-        opts = { ...opts, tz: told.zone.tz, tzFrom: told.zone.from };
-        setMeta(db, 'tz_evidence', `${told.zone.tz} (${told.zone.from})`);
-      }
+      if (!opts.tz && told.zone) opts = useZone(db, opts, told.zone);
     }
     for (const { prefix, told } of bundles) {
       if (told.collected_ms !== null) for (const f of files) if (f.path.startsWith(prefix)) f.collected_ms = told.collected_ms;
@@ -392,6 +383,18 @@ async function detectFile(file: FoundFile): Promise<Omit<Job, 'rotation' | 'rank
   return { file, format, probe: numbered && probe ? unnumberedProbe(probe) : probe, compression, recordSize, numbered, unreadable };
 }
 
+/** The host's zone as the evidence gives it, used for this run and kept in `meta.tz_evidence`. */
+function useZone(db: Db, opts: IngestOptions, zone: { tz: string; from: string }): IngestOptions {
+  setMeta(db, 'tz_evidence', `${zone.tz} (${zone.from})`);
+  return { ...opts, tz: zone.tz, tzFrom: zone.from };
+}
+
+/** The zone `useZone` kept: "America/New_York (from …/etc/timezone)". */
+function storedZone(db: Db): { tz: string; from: string } | null {
+  const m = /^(\S+) \((.*)\)$/.exec(getMeta(db, 'tz_evidence') ?? '');
+  return m ? { tz: m[1]!, from: m[2]! } : null;
+}
+
 /** The host's zone from `etc/timezone` (its first line) or the `etc/localtime` link's zoneinfo target. */
 async function evidenceZone(files: readonly FoundFile[]): Promise<{ tz: string; from: string } | null> {
   for (const f of files) {
@@ -537,15 +540,10 @@ async function recordSosReport(db: Db, rep: SosReport, tz: string | null): Promi
   let collected = dateUtc !== null ? parseDateUtc(dateUtc) : null;
   let collectedFrom = 'sos_commands/date/date_--utc';
   if (collected === null) {
-    // Plain `date` prints the host's zone abbreviation: UTC is read as it is, another only with the host's zone.
+    // Plain `date` prints the host's zone abbreviation: read in the host's zone.
     const local = (await text('sos_commands/date/date')) ?? (await text('date'));
-    collected = local !== null ? parseDateUtc(local) : null;
+    collected = local !== null ? parseDate(local, tz) : null;
     collectedFrom = 'sos_commands/date/date';
-    if (collected === null && local !== null && tz) {
-      const m = /^\w{3} (\w{3}) +(\d{1,2}) (\d\d):(\d\d):(\d\d) [A-Z]{2,5} (\d{4})\s*$/.exec(local.trim());
-      const month = m ? ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].indexOf(m[1]!) + 1 : 0;
-      if (m && month) collected = new ZoneConverter(tz).toUtc(civilToMs(Number(m[6]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])));
-    }
   }
   const up = (await text('sos_commands/host/uptime')) ?? (await text('uptime'));
   const uptime = up !== null ? parseUptime(up) : null;
@@ -711,8 +709,8 @@ async function ingestOne(db: Db, job: Job, opts: IngestOptions, progress: Ingest
   const f = job.file;
   if (f.kind !== 'file') {
     // A link or device listed before, as it is now, is unchanged: it does not make a rerun redo the whole-case passes.
-    const was = db.prepare(`SELECT * FROM sources WHERE path = ?`).get(f.path) as SourceRow | undefined;
-    if (was && was.status === f.kind && f.kind !== 'unreadable' && (db.prepare(`SELECT note FROM sources WHERE id = ?`).pluck().get(was.id) ?? null) === f.note) return unchangedSummary(was, job);
+    const was = db.prepare(`SELECT * FROM sources WHERE path = ?`).get(f.path) as (SourceRow & { note: string | null }) | undefined;
+    if (was && was.status === f.kind && f.kind !== 'unreadable' && was.note === f.note) return unchangedSummary(was, job);
     return listOnly(db, job, f.kind, f.kind, f.note, null);
   }
   // A huge sparse file (a lastlog with uid 4294967294 is ~1 TiB of holes) is not hashed: reading

@@ -15,7 +15,7 @@
 // the collection time and the uptime are read for time; the rest (configuration, other command
 // outputs) is counted, not listed one by one, and never warned about.
 import type { FoundFile } from './discover.js';
-import { civilToMs, ZoneConverter } from '../time/civil.js';
+import { civilToMs, MONTHS, ZoneConverter } from '../time/civil.js';
 
 /** Paths under a sosreport's root that are read as evidence. */
 const EVIDENCE: readonly RegExp[] = [
@@ -84,15 +84,22 @@ export function selectSosReports(files: readonly FoundFile[]): { files: FoundFil
   return { files: kept, reports: [...reports.values()] };
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/**
+ * `date` output in the C locale ("Tue Dec  1 21:45:10 UTC 2026"): epoch ms, or null. A zone
+ * abbreviation other than UTC is read only with the host's zone (`tz`), abbreviations being ambiguous.
+ */
+export function parseDate(text: string, tz: string | null = null): number | null {
+  const m = /^\w{3} (\w{3}) +(\d{1,2}) (\d\d):(\d\d):(\d\d) ([A-Z]{1,5}) (\d{4})\s*$/.exec(text.trim());
+  const month = m ? MONTHS[m[1]!] : undefined;
+  if (!m || !month) return null;
+  const wall = civilToMs(Number(m[7]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]));
+  if (/^(?:UTC|GMT|Z|UCT)$/.test(m[6]!)) return wall;
+  return tz ? new ZoneConverter(tz).toUtc(wall) : null;
+}
 
-/** `date --utc` output in the C locale ("Tue Dec  1 21:45:10 UTC 2026"): epoch ms, or null. */
+/** `date --utc` output: epoch ms, or null when it is not in UTC. */
 export function parseDateUtc(text: string): number | null {
-  const m = /^\w{3} (\w{3}) +(\d{1,2}) (\d\d):(\d\d):(\d\d) (?:UTC|GMT|Z|UCT) (\d{4})\s*$/.exec(text.trim());
-  if (!m) return null;
-  const month = MONTHS.indexOf(m[1]!) + 1;
-  if (!month) return null;
-  return civilToMs(Number(m[6]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]));
+  return parseDate(text);
 }
 
 /** `uptime` output (" 21:45:10 up 3 days,  4:12,  2 users, …"): the uptime in ms (to the minute), or null. */

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findIncidents, ingest, listSources, openCaseDb } from '../../src/index.js';
 import type { Incident } from '../../src/correlate/types.js';
-import { commandOutput, parseDateUtc, parseTimedatectl, parseUptime, selectSosReports } from '../../src/sources/sosreport.js';
+import { commandOutput, parseDate, parseDateUtc, parseTimedatectl, parseUptime, selectSosReports } from '../../src/sources/sosreport.js';
 
 const SAMPLE = path.resolve(__dirname, '../../samples/lab-debian12');
 const hasTar = spawnSync('tar', ['--version']).status === 0;
@@ -159,6 +159,7 @@ describe('support bundles: sosreports and supportconfig', () => {
   it('reads the date and uptime outputs sos writes, and finds the report root', () => {
     expect(parseDateUtc('Tue Dec  1 21:45:10 UTC 2026\n')).toBe(Date.parse('2026-12-01T21:45:10Z'));
     expect(parseDateUtc('Tue Dec  1 16:45:10 EST 2026')).toBeNull();
+    expect(parseDate('Tue Dec  1 16:45:10 EST 2026', 'America/New_York')).toBe(Date.parse('2026-12-01T21:45:10Z'));
     expect(parseUptime(' 16:45:10 up  1:22,  2 users,  load average: 0.08')).toBe(82 * 60000);
     expect(parseUptime(' 10:00:00 up 2 days,  3:04,  1 user')).toBe((2 * 1440 + 184) * 60000);
     expect(parseUptime(' 10:00:00 up 1 day, 5 min,  1 user')).toBe((1440 + 5) * 60000);
